@@ -1,0 +1,1 @@
+"""civicbot plugin auto_reply (work in progress)."""

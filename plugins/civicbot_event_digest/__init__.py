@@ -1,0 +1,1 @@
+"""civicbot plugin event_digest (work in progress)."""

@@ -1,0 +1,1 @@
+"""civicbot plugin scheduled_posts (work in progress)."""

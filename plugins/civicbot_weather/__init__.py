@@ -1,0 +1,1 @@
+"""civicbot plugin weather (work in progress)."""

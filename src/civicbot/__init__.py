@@ -1,0 +1,61 @@
+"""civicbot: Mastodon bots for public institutions, built of pluggy plugins.
+
+The public API is exactly what ``__all__`` lists (pinned by a test)::
+
+    from civicbot import Bot, hookimpl, PostDraft, Media
+"""
+
+from civicbot.__about__ import __version__
+from civicbot.bot import Bot
+from civicbot.commands import Command, CommandContext
+from civicbot.config_types import ConfigPath, Duration, PluginConfig
+from civicbot.drafts import PREVIOUS, Media, PostDraft
+from civicbot.errors import (
+    AuthenticationError,
+    CivicbotError,
+    ConfigError,
+    JobError,
+    MissingAltText,
+    PluginError,
+    PostRefused,
+    PostVetoed,
+    PublishError,
+)
+from civicbot.hookspecs import hookimpl, hookspec
+from civicbot.jobs import Job, JobContext, Schedule, at, cron, every
+from civicbot.publisher import PublishResult
+from civicbot.text import camel_hashtag, html_to_text, mastodon_length
+
+__all__ = [
+    "PREVIOUS",
+    "AuthenticationError",
+    "Bot",
+    "CivicbotError",
+    "Command",
+    "CommandContext",
+    "ConfigError",
+    "ConfigPath",
+    "Duration",
+    "Job",
+    "JobContext",
+    "JobError",
+    "Media",
+    "MissingAltText",
+    "PluginConfig",
+    "PluginError",
+    "PostDraft",
+    "PostRefused",
+    "PostVetoed",
+    "PublishError",
+    "PublishResult",
+    "Schedule",
+    "__version__",
+    "at",
+    "camel_hashtag",
+    "cron",
+    "every",
+    "hookimpl",
+    "hookspec",
+    "html_to_text",
+    "mastodon_length",
+]

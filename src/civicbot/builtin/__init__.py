@@ -1,0 +1,1 @@
+"""The core's default behaviour, written as ordinary plugins (disable them by name)."""

@@ -1,0 +1,318 @@
+"""The ``civicbot`` command. The only place that handles signals and exit codes.
+
+Exit codes: 0 success, 1 runtime failure (a job could not build its posts, the token was
+refused...), 2 invalid configuration or usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import structlog
+
+from civicbot.__about__ import __version__
+from civicbot.errors import AuthenticationError, CivicbotError, ConfigError, JobError, PluginError
+
+EXIT_OK, EXIT_FAILURE, EXIT_CONFIG = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="civicbot", description="Mastodon bots for public institutions.")
+    parser.add_argument("--version", action="version", version=f"civicbot {__version__}")
+    parser.add_argument("--log-format", choices=("auto", "console", "json"), default=None,
+                        help="console on a terminal, JSON lines otherwise (default: auto)")
+    parser.add_argument("--log-level", choices=("debug", "info", "warning", "error"),
+                        default=None)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = sub.add_parser("run", help="run the bot (stop with Ctrl-C or SIGTERM)")
+    run.add_argument("--config", required=True, type=Path)
+    run.add_argument("--dry-run", action="store_true",
+                     help="log posts instead of sending them; the state store is not touched")
+    run.add_argument("--http", metavar="HOST:PORT",
+                     help="serve /healthz and /metrics (default: the config's http, if any)")
+
+    check = sub.add_parser("check-config", help="validate a config file (exit 2 if invalid)")
+    check.add_argument("file", type=Path)
+
+    plugins = sub.add_parser("plugins", help="list loaded plugins and their hooks")
+    plugins.add_argument("--config", type=Path, default=None)
+
+    jobs = sub.add_parser("jobs", help="list scheduled jobs and their next run times")
+    jobs.add_argument("--config", required=True, type=Path)
+    jobs.add_argument("--account", default=None)
+
+    run_job = sub.add_parser("run-job", help="run one job now and publish its posts")
+    run_job.add_argument("job_id")
+    run_job.add_argument("--config", required=True, type=Path)
+    run_job.add_argument("--dry-run", action="store_true")
+    run_job.add_argument("--account", default=None)
+
+    preview = sub.add_parser("preview", help="print the posts a job would publish, without posting")
+    preview.add_argument("job_id")
+    preview.add_argument("--config", required=True, type=Path)
+    preview.add_argument("--at", default=None, help="ISO 8601 time (default: now)")
+    preview.add_argument("--json", action="store_true", help="one JSON object per post")
+    preview.add_argument("--account", default=None)
+
+    status = sub.add_parser("status", help="stream health, cursor and last posts (from the state)")
+    status.add_argument("--config", required=True, type=Path)
+    status.add_argument("--json", action="store_true")
+
+    demo = sub.add_parser("demo", help="run every plugin against the embedded sandbox")
+    demo.add_argument("--duration", type=float, default=30.0, help="seconds (default 30)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from civicbot.logging import configure_logging
+
+    configure_logging(args.log_format or "auto", args.log_level or "info")
+    handler = _COMMANDS[args.command]
+    try:
+        return handler(args)
+    except ConfigError as exc:
+        for line in exc.problems:
+            print(line, file=sys.stderr)
+        return EXIT_CONFIG
+    except PluginError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except AuthenticationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except CivicbotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+# -- commands -----------------------------------------------------------------------------------
+def _check_config(args: argparse.Namespace) -> int:
+    from civicbot.config import load_config
+
+    config = load_config(args.file)
+    _check_jobs(config)
+    names = ", ".join(a.name for a in config.accounts)
+    sections = sorted({s for a in config.accounts for s in a.plugins})
+    print(f"{args.file}: OK (accounts: {names}; plugin sections: {', '.join(sections) or 'none'})")
+    return EXIT_OK
+
+
+def _check_jobs(config: Any) -> None:
+    """Build every account's jobs without connecting: duplicate job ids fail with their lines."""
+    from civicbot.bot import Bot
+    from civicbot.state import SQLiteStateStore
+
+    for settings in config.accounts:
+        store = SQLiteStateStore(":memory:")
+        bot = Bot.from_settings(settings, store=store)
+        try:
+            bot.hooks.jobs(bot)
+            bot.hooks.commands(bot)
+        except PluginError as exc:
+            lines = _lines_of_value(config, str(exc).split("'")[1] if "'" in str(exc) else "")
+            where = "; ".join(f"{config.filename}:{ln}: {path}" for path, ln in lines)
+            raise ConfigError(f"{where or config.filename}: {exc}") from exc
+        finally:
+            store.close()
+
+
+def _lines_of_value(config: Any, value: str) -> list[tuple[str, int]]:
+    """Where a job id is written in the YAML (to point at duplicates)."""
+    from civicbot.yaml_source import dotted
+
+    found: list[tuple[str, int]] = []
+
+    def walk(node: Any, path: tuple[str | int, ...]) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k == "id" and v == value:
+                    found.append((dotted((*path, k)), config.line_of((*path, k))))
+                walk(v, (*path, k))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, (*path, i))
+
+    walk(config.raw, ())
+    return found
+
+
+def _plugins(args: argparse.Namespace) -> int:
+    from civicbot.plugins import make_plugin_manager, plugin_hooks
+
+    disabled: list[str] = []
+    if args.config is not None:
+        from civicbot.config import load_config
+
+        disabled = load_config(args.config).accounts[0].disable_plugins
+    pm = make_plugin_manager(disabled=disabled)
+    for name, hooks in sorted(plugin_hooks(pm).items()):
+        print(f"{name}")
+        for hook in hooks:
+            print(f"    {hook}")
+    for name in pm.report.disabled:
+        print(f"{name} (disabled)")
+    for name, error in pm.report.failed.items():
+        print(f"{name} (failed to load: {error})")
+    return EXIT_OK
+
+
+def _bot_for(args: argparse.Namespace, dry_run: bool | None = None) -> Any:
+    from civicbot.bot import Bot
+
+    return Bot.from_config(args.config, account=getattr(args, "account", None), dry_run=dry_run)
+
+
+def _jobs(args: argparse.Namespace) -> int:
+    bot = _bot_for(args)
+    try:
+        next_runs = bot.scheduler.next_run_times()
+        for job_id, job in sorted(bot.jobs.items()):
+            when = next_runs.get(job_id)
+            print(f"{job_id}\t{job.plugin}\t{job.schedule.describe()}\t"
+                  f"next: {when.isoformat() if when else 'never'}")
+    finally:
+        bot.stop()
+    return EXIT_OK
+
+
+def _run_job(args: argparse.Namespace) -> int:
+    bot = _bot_for(args, dry_run=args.dry_run or None)
+    try:
+        job = bot.scheduler.get(args.job_id)
+        bot.account = bot._verify_credentials()
+        results = bot.scheduler.run(job, bot.now(), record=False)
+        if bot.scheduler.failures:
+            print(f"error: job {job.id} failed (see the log)", file=sys.stderr)
+            return EXIT_FAILURE
+        for result in results:
+            outcome = result.skipped or f"posted {result.status_id}"
+            print(f"{result.draft.dedup_key}: {outcome}")
+    finally:
+        bot.stop()
+    return EXIT_OK
+
+
+def _preview(args: argparse.Namespace) -> int:
+    from civicbot.preview import preview_posts
+
+    bot = _bot_for(args, dry_run=True)
+    try:
+        at = _parse_at(args.at, bot) if args.at else None
+        try:
+            drafts = bot.scheduler.preview(args.job_id, at)
+            posts = preview_posts(bot, drafts)
+        except JobError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_FAILURE
+        for post in posts:
+            if args.json:
+                print(json.dumps(post.to_json(), ensure_ascii=False))
+            else:
+                print(post.render())
+                print()
+        if not posts and not args.json:
+            print("(no post)", file=sys.stderr)
+    finally:
+        bot.stop()
+    return EXIT_OK
+
+
+def _parse_at(text: str, bot: Any) -> datetime:
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--at: expected an ISO 8601 time such as 2026-12-07T08:00+01:00, "
+                          f"got {text!r}") from None
+    return when.replace(tzinfo=bot.timezone) if when.tzinfo is None else when
+
+
+def _status(args: argparse.Namespace) -> int:
+    from civicbot.config import load_config
+    from civicbot.state import SQLiteStateStore
+
+    config = load_config(args.config)
+    store = SQLiteStateStore(config.core.state)
+    try:
+        report = []
+        for account in config.accounts:
+            report.append({
+                "account": account.name,
+                "health": store.kv_get(account.name, "core", "health"),
+                "paused": bool(store.kv_get(account.name, "core", "paused")),
+                "cursor": store.get_cursor(account.name, "notifications"),
+                "posts_sent": store.count_posts(account.name, "sent"),
+                "posts_pending": store.count_posts(account.name, "pending"),
+                "last_posts": [
+                    {"dedup_key": p.dedup_key, "status_id": p.status_id, "sent_at": p.sent_at}
+                    for p in store.recent_posts(account.name, 5)
+                ],
+            })
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    for item in report:
+        health = item["health"] or {}
+        print(f"account {item['account']}: stream {health.get('state', 'unknown')} "
+              f"({health.get('transport') or '-'}), last event {health.get('last_event_at')}, "
+              f"reconnects {health.get('reconnects', 0)}, queue {health.get('queue_depth', 0)}, "
+              f"handled {health.get('handled', 0)}, failed {health.get('failed', 0)}"
+              f"{', PAUSED' if item['paused'] else ''}")
+        print(f"  cursor {item['cursor']}; posts sent {item['posts_sent']}, "
+              f"pending {item['posts_pending']}")
+        for post in item["last_posts"]:
+            print(f"  {post['sent_at']}  {post['status_id']}  {post['dedup_key']}")
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace) -> int:
+    from civicbot.daemon import Daemon
+
+    daemon = Daemon.from_config(args.config, dry_run=args.dry_run or None, http=args.http)
+    log = structlog.get_logger("civicbot.cli")
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        log.info("signal received; stopping", signal=signal.Signals(signum).name)
+        daemon.request_stop()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    daemon.run()
+    return EXIT_OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from civicbot.demo import run_demo
+
+    return run_demo(duration=args.duration)
+
+
+_COMMANDS = {
+    "run": _run,
+    "check-config": _check_config,
+    "plugins": _plugins,
+    "jobs": _jobs,
+    "run-job": _run_job,
+    "preview": _preview,
+    "status": _status,
+    "demo": _demo,
+}
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

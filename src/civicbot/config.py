@@ -1,0 +1,368 @@
+"""The YAML configuration: load, substitute ``${ENV}``, validate, and report errors by line.
+
+``load_config(path)`` returns a :class:`Config` or raises :class:`~civicbot.errors.ConfigError`
+whose lines read ``config.yaml:12: plugins.weather.latitude: expected a number``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import pluggy
+from pydantic import BaseModel, SecretStr, ValidationError, ValidationInfo, model_validator
+
+from civicbot.config_types import (
+    ConfigPath,
+    Duration,
+    PluginConfig,
+    StrictModel,
+    TimeZoneName,
+    secrets_from_files,
+)
+from civicbot.errors import ConfigError
+from civicbot.yaml_source import Path_, dotted, line_of, load_yaml_text
+
+SANDBOX = "sandbox"
+
+__all__ = [
+    "SANDBOX",
+    "AccountSettings",
+    "Config",
+    "ConfigPath",
+    "Duration",
+    "MastodonConfig",
+    "PluginConfig",
+    "load_config",
+    "config_from_mapping",
+    "load_config_text",
+]
+
+
+class MastodonConfig(StrictModel):
+    """How to reach the account."""
+
+    #: The instance, e.g. ``https://mastodon.example``, or ``sandbox`` for the embedded instance.
+    api_base_url: str
+    #: The access token (write ``${CIVICBOT_ACCESS_TOKEN}``), or use ``access_token_file``.
+    access_token: SecretStr | None = None
+    request_timeout: Duration = timedelta(seconds=30)
+    #: Attempts for a post that meets 5xx or network errors, before it is left pending.
+    max_attempts: int = 5
+    user_agent: str = "civicbot"
+    #: The instance's post length limit; by default read from the instance (500 if unknown).
+    max_characters: int | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _token_file(cls, data: Any, info: ValidationInfo) -> Any:
+        return secrets_from_files(cls, data, info)
+
+    @model_validator(mode="after")
+    def _need_token(self) -> MastodonConfig:
+        if self.api_base_url != SANDBOX:
+            if not self.api_base_url.startswith(("http://", "https://")):
+                raise ValueError("api_base_url: expected https://your.instance or 'sandbox'")
+            if self.access_token is None or not self.access_token.get_secret_value():
+                raise ValueError("access_token (or access_token_file) is required")
+        return self
+
+
+class StreamConfig(StrictModel):
+    """How notifications are received."""
+
+    #: ``auto`` tries HTTP streaming, then WebSocket, then polling.
+    transport: Literal["auto", "sse", "websocket", "poll"] = "auto"
+    #: Reconnect when nothing (event or heartbeat) arrived for this long.
+    watchdog: Duration = timedelta(seconds=45)
+    backoff_initial: Duration = timedelta(seconds=1)
+    backoff_max: Duration = timedelta(seconds=60)
+    poll_interval: Duration = timedelta(seconds=30)
+    #: Mentions older than this (first start, long outage) are recorded as seen, not answered.
+    max_mention_age: Duration = timedelta(hours=24)
+    queue_size: int = 1000
+    #: How long shutdown waits for in-flight handlers.
+    shutdown_grace: Duration = timedelta(seconds=10)
+
+
+class SchedulerConfig(StrictModel):
+    """Defaults for scheduled jobs."""
+
+    #: A run missed by less than this (downtime) still happens at start; older ones are skipped.
+    misfire_grace: Duration = timedelta(hours=1)
+    #: How often drafts left pending by errors are retried.
+    retry_pending: Duration = timedelta(minutes=5)
+
+
+class LogConfig(StrictModel):
+    format: Literal["auto", "console", "json"] = "auto"
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class AccountConfig(StrictModel):
+    """One account of a multi-account daemon (``accounts:``)."""
+
+    name: str
+    mastodon: MastodonConfig
+    language: str | None = None
+    timezone: TimeZoneName | None = None
+    disable_plugins: list[str] = []
+    plugins: dict[str, Any] = {}
+
+
+class CoreConfig(StrictModel):
+    """The top level of the YAML file."""
+
+    mastodon: MastodonConfig | None = None
+    accounts: list[AccountConfig] | None = None
+    #: The account's name in logs and in the state store (single-account form).
+    name: str = "default"
+    timezone: TimeZoneName = "Europe/Paris"
+    #: Language of posts and replies (``fr`` or ``en``), sent as each post's language tag.
+    language: str = "fr"
+    #: The SQLite state store.
+    state: ConfigPath = Path("civicbot.sqlite3")
+    dry_run: bool = False
+    #: Plugins never to load, by name (``weather``, ``core.pending``...).
+    disable_plugins: list[str] = []
+    stream: StreamConfig = StreamConfig()
+    scheduler: SchedulerConfig = SchedulerConfig()
+    log: LogConfig = LogConfig()
+    #: ``host:port`` of the health and metrics endpoint (``civicbot run --http`` overrides it).
+    http: str | None = None
+    plugins: dict[str, Any] = {}
+
+    @model_validator(mode="after")
+    def _one_form(self) -> CoreConfig:
+        if self.mastodon is None and not self.accounts:
+            raise ValueError("either mastodon (one account) or accounts (several) is required")
+        if self.mastodon is not None and self.accounts:
+            raise ValueError("give mastodon (one account) or accounts (several), not both")
+        if self.accounts:
+            names = [a.name for a in self.accounts]
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:
+                raise ValueError(f"account names must be unique: {', '.join(dupes)}")
+        return self
+
+
+@dataclass
+class AccountSettings:
+    """Everything one :class:`civicbot.Bot` needs: the core settings merged for one account."""
+
+    name: str
+    mastodon: MastodonConfig
+    language: str
+    timezone: ZoneInfo
+    disable_plugins: list[str]
+    plugins: dict[str, BaseModel]
+    core: CoreConfig
+    yaml_path: Path_ = ()
+
+
+@dataclass
+class Config:
+    """A validated configuration."""
+
+    core: CoreConfig
+    accounts: list[AccountSettings]
+    path: Path | None = None
+    base_dir: Path = field(default_factory=Path.cwd)
+    raw: Any = None
+    lines: dict[Path_, int] = field(default_factory=dict)
+
+    @property
+    def filename(self) -> str:
+        return str(self.path) if self.path else "<config>"
+
+    def account(self, name: str | None = None) -> AccountSettings:
+        if name is None:
+            if len(self.accounts) != 1:
+                names = ", ".join(a.name for a in self.accounts)
+                raise ConfigError(f"{self.filename}: several accounts ({names}): name one")
+            return self.accounts[0]
+        for account in self.accounts:
+            if account.name == name:
+                return account
+        raise ConfigError(f"{self.filename}: no account named {name!r}")
+
+    def line_of(self, path: Path_) -> int:
+        return line_of(self.lines, path)
+
+
+def load_config(
+    path: str | Path,
+    pm: pluggy.PluginManager | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Config:
+    """Load and validate a config file. ``pm`` supplies plugin schemas (default: every plugin)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the file: {exc.strerror or exc}") from exc
+    return load_config_text(text, filename=str(path), base_dir=path.resolve().parent, pm=pm,
+                            env=env, path=path)
+
+
+def load_config_text(
+    text: str,
+    *,
+    filename: str = "<config>",
+    base_dir: Path | None = None,
+    pm: pluggy.PluginManager | None = None,
+    env: Mapping[str, str] | None = None,
+    path: Path | None = None,
+) -> Config:
+    env = os.environ if env is None else env
+    data, lines = load_yaml_text(text, filename, env)
+    return config_from_mapping(data, lines=lines, filename=filename, base_dir=base_dir, pm=pm,
+                               path=path)
+
+
+def config_from_mapping(
+    data: Any,
+    *,
+    lines: dict[Path_, int] | None = None,
+    filename: str = "<config>",
+    base_dir: Path | None = None,
+    pm: pluggy.PluginManager | None = None,
+    path: Path | None = None,
+) -> Config:
+    """Validate already-loaded data (what :class:`civicbot.Bot`'s constructor uses)."""
+    lines = lines if lines is not None else {}
+    base_dir = base_dir or Path.cwd()
+    if not isinstance(data, dict):
+        raise ConfigError(f"{filename}:1: the file must be a mapping of keys (mastodon:, ...)")
+    context = {"base_dir": base_dir}
+    problems: list[str] = []
+    try:
+        core = CoreConfig.model_validate(data, context=context)
+    except ValidationError as exc:
+        problems.extend(_format_errors(exc, (), lines, filename))
+        raise ConfigError(problems) from None
+
+    if pm is None:
+        from civicbot.plugins import make_plugin_manager
+
+        pm = make_plugin_manager()
+    from civicbot.hooks import Hooks
+
+    schemas = Hooks(pm).config_schemas()
+    accounts: list[AccountSettings] = []
+    if core.accounts:
+        for i, acc in enumerate(core.accounts):
+            prefix: Path_ = ("accounts", i)
+            disabled = [*core.disable_plugins, *acc.disable_plugins]
+            sections = {**core.plugins, **acc.plugins}
+            plugin_models = _validate_plugins(
+                sections, schemas, disabled, prefix, lines, filename, context, problems,
+                own=set(acc.plugins),
+            )
+            accounts.append(AccountSettings(
+                name=acc.name, mastodon=acc.mastodon, language=acc.language or core.language,
+                timezone=ZoneInfo(acc.timezone or core.timezone), disable_plugins=disabled,
+                plugins=plugin_models, core=core, yaml_path=prefix,
+            ))
+    else:
+        assert core.mastodon is not None
+        plugin_models = _validate_plugins(
+            core.plugins, schemas, core.disable_plugins, (), lines, filename, context, problems,
+            own=set(core.plugins),
+        )
+        accounts.append(AccountSettings(
+            name=core.name, mastodon=core.mastodon, language=core.language,
+            timezone=ZoneInfo(core.timezone), disable_plugins=list(core.disable_plugins),
+            plugins=plugin_models, core=core,
+        ))
+    if problems:
+        raise ConfigError(problems)
+    return Config(core=core, accounts=accounts, path=path, base_dir=base_dir, raw=data,
+                  lines=lines)
+
+
+def _validate_plugins(
+    sections: Mapping[str, Any],
+    schemas: Mapping[str, tuple[str, type[BaseModel]]],
+    disabled: list[str],
+    prefix: Path_,
+    lines: dict[Path_, int],
+    filename: str,
+    context: dict[str, Any],
+    problems: list[str],
+    own: set[str],
+) -> dict[str, BaseModel]:
+    out: dict[str, BaseModel] = {}
+    for section, raw in sections.items():
+        ypath: Path_ = (*prefix, "plugins", section) if section in own else ("plugins", section)
+        if section not in schemas:
+            if section in disabled:
+                continue
+            known = ", ".join(sorted(schemas)) or "none"
+            problems.append(
+                f"{filename}:{line_of(lines, ypath)}: {dotted(ypath)}: unknown plugin section "
+                f"(known: {known})"
+            )
+            continue
+        plugin_name, model = schemas[section]
+        if section in disabled or plugin_name in disabled:
+            continue
+        try:
+            out[section] = model.model_validate({} if raw is None else raw, context=context)
+        except ValidationError as exc:
+            problems.extend(_format_errors(exc, ypath, lines, filename))
+    return out
+
+
+_FRIENDLY = {
+    "float_parsing": "expected a number",
+    "float_type": "expected a number",
+    "int_parsing": "expected a whole number",
+    "int_type": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "bool_parsing": "expected true or false",
+    "bool_type": "expected true or false",
+    "string_type": "expected text",
+    "extra_forbidden": "unknown key (check its spelling)",
+    "missing": "required key is missing",
+    "dict_type": "expected a mapping (key: value)",
+    "model_type": "expected a mapping (key: value)",
+    "list_type": "expected a list",
+    "datetime_parsing": "expected a date and time such as 2026-12-20T09:00:00+01:00",
+    "datetime_from_date_parsing": "expected a date and time such as 2026-12-20T09:00:00+01:00",
+}
+
+
+def _format_errors(
+    exc: ValidationError, prefix: Path_, lines: dict[Path_, int], filename: str
+) -> list[str]:
+    out = []
+    for err in exc.errors(include_url=False):
+        loc: Path_ = (*prefix, *[p for p in err["loc"] if not _is_union_tag(p)])
+        message = _FRIENDLY.get(err["type"])
+        if message is None:
+            message = str(err["msg"])
+            if message.startswith("Value error, "):
+                message = message[len("Value error, "):]
+            elif message.startswith("Assertion failed, "):
+                message = message[len("Assertion failed, "):]
+        elif err["type"] in {"literal_error", "enum"}:
+            message = str(err["msg"])
+        if err["type"] == "literal_error":
+            expected = err.get("ctx", {}).get("expected", "")
+            message = f"expected one of {expected}"
+        out.append(f"{filename}:{line_of(lines, loc)}: {dotted(loc)}: {message}")
+    return out
+
+
+def _is_union_tag(part: Any) -> bool:
+    # pydantic puts the union member's type name in the location (e.g. "function-after[...]")
+    return isinstance(part, str) and ("[" in part or part in {"str", "int", "float"})
+
+
+__all__ += ["CoreConfig", "StreamConfig", "SchedulerConfig", "LogConfig", "StrictModel"]

@@ -1,0 +1,89 @@
+"""Field types shared by the core's and the plugins' config models."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainSerializer,
+    SecretStr,
+    ValidationInfo,
+    model_validator,
+)
+
+from civicbot.durations import format_duration, parse_duration
+
+
+def _resolve_path(value: Path, info: ValidationInfo) -> Path:
+    base = (info.context or {}).get("base_dir")
+    if base is not None and not value.is_absolute() and not str(value).startswith("~"):
+        return Path(base) / value
+    return value.expanduser()
+
+
+def _check_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r} (e.g. Europe/Paris)") from exc
+    return value
+
+
+#: A duration written ``30s``, ``10m``, ``2h``, ``1d`` (or a number of seconds).
+Duration = Annotated[
+    timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration, return_type=str)
+]
+#: A path; relative paths are resolved against the config file's folder.
+ConfigPath = Annotated[Path, AfterValidator(_resolve_path)]
+#: An IANA time zone name such as ``Europe/Paris``.
+TimeZoneName = Annotated[str, AfterValidator(_check_zone)]
+
+
+class StrictModel(BaseModel):
+    """A config model where unknown keys are errors (typos must not pass silently)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class PluginConfig(StrictModel):
+    """Base class of a plugin's config section.
+
+    Unknown keys are errors, and every :class:`pydantic.SecretStr` field ``x`` may instead be
+    given as ``x_file: path/to/file`` (the file's content, stripped, is the secret), so that
+    tokens and API keys never have to be written in the YAML file.
+    """
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secrets_from_files(cls, data: Any, info: ValidationInfo) -> Any:
+        return secrets_from_files(cls, data, info)
+
+
+def secrets_from_files(model: type[BaseModel], data: Any, info: ValidationInfo) -> Any:
+    """Replace ``<field>_file`` keys by the content of the file, for secret fields."""
+    if not isinstance(data, dict):
+        return data
+    out = dict(data)
+    for name, field in model.model_fields.items():
+        key = f"{name}_file"
+        if key not in out or key in model.model_fields:
+            continue
+        annotation = str(field.annotation)
+        if "SecretStr" not in annotation:
+            continue
+        if name in out and out[name] is not None:
+            raise ValueError(f"give either {name} or {key}, not both")
+        raw = Path(str(out.pop(key)))
+        path = _resolve_path(raw, info)
+        try:
+            out[name] = SecretStr(path.read_text(encoding="utf-8").strip())
+        except OSError as exc:
+            raise ValueError(f"{key}: cannot read {path}: {exc.strerror or exc}") from exc
+    return out

@@ -1,0 +1,209 @@
+"""Notifications to hooks: one worker, a bounded queue, in id order, each plugin isolated.
+
+The stream reader (or catch-up) calls :meth:`Dispatcher.submit`; when the queue is full the
+caller waits, so a slow plugin slows the reader down instead of losing events (and catch-up
+fills any gap after a reconnect). The notification cursor moves only after every plugin
+returned, so a crash mid-handling means the notification is handled again at restart, and the
+dedup key of any reply prevents a second post.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+if TYPE_CHECKING:
+    from civicbot.bot import Bot
+
+CURSOR = "notifications"
+_STOP = object()
+
+
+def id_key(notification_id: str) -> tuple[int, int, str]:
+    """Sort key for notification ids: snowflake digits numerically, ULIDs and others as text."""
+    text = str(notification_id)
+    return (0, len(text), text) if text.isdigit() else (1, 0, text)
+
+
+def created_at(entity: Mapping[str, Any]) -> datetime | None:
+    value = entity.get("created_at")
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return None
+
+
+class Dispatcher:
+    """Feeds notifications to ``civicbot_on_notification`` and ``civicbot_on_mention``."""
+
+    def __init__(self, bot: Bot, *, queue_size: int = 1000,
+                 max_mention_age: timedelta = timedelta(hours=24)) -> None:
+        self.bot = bot
+        self.max_mention_age = max_mention_age
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=max(1, queue_size))
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._recent: OrderedDict[str, None] = OrderedDict()
+        self._cursor = bot.state.store.get_cursor(bot.name, CURSOR)
+        self._stopping = threading.Event()
+        self._idle = threading.Condition()
+        self._in_flight = 0
+        self.handled = 0
+        self.failed = 0
+        self.skipped_old = 0
+        self.last_handled_at: float | None = None
+        self.on_handled: Callable[[dict[str, Any], float], None] | None = None
+        self.log = structlog.get_logger("civicbot.dispatch").bind(account=bot.name)
+
+    @property
+    def cursor(self) -> str | None:
+        """The id of the last notification every plugin finished with."""
+        return self._cursor
+
+    @property
+    def queue_depth(self) -> int:
+        return self._queue.qsize()
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._work, daemon=True,
+                                            name=f"civicbot-dispatch-{self.bot.name}")
+            self._thread.start()
+
+    def is_done(self, notification_id: str) -> bool:
+        cursor = self._cursor
+        return cursor is not None and id_key(notification_id) <= id_key(cursor)
+
+    def submit(self, notification: Mapping[str, Any], timeout: float | None = None) -> bool:
+        """Queue a notification (waits while the queue is full). False if it was a duplicate
+        or the dispatcher is stopping."""
+        nid = str(notification.get("id", ""))
+        if not nid:
+            self.log.warning("notification without id skipped")
+            return False
+        with self._lock:
+            if nid in self._recent or self.is_done(nid):
+                return False
+            self._recent[nid] = None
+            while len(self._recent) > 10_000:
+                self._recent.popitem(last=False)
+        with self._idle:
+            self._in_flight += 1
+        while not self._stopping.is_set():
+            try:
+                self._queue.put((notification, time.perf_counter()), timeout=0.2)
+                return True
+            except queue.Full:
+                if timeout is not None:
+                    timeout -= 0.2
+                    if timeout <= 0:
+                        break
+        with self._lock:
+            self._recent.pop(nid, None)
+        self._done_one()
+        return False
+
+    def forget(self, notification_id: str) -> None:
+        """Allow a notification to be submitted again (it was dropped before being handled)."""
+        with self._lock:
+            self._recent.pop(str(notification_id), None)
+
+    def _done_one(self) -> None:
+        with self._idle:
+            self._in_flight -= 1
+            if self._in_flight <= 0:
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Wait until every submitted notification was handled (tests, benchmarks)."""
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._in_flight > 0:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._idle.wait(remaining)
+        return True
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                return
+            notification, queued_at = item
+            try:
+                if not self._stopping.is_set():
+                    self._handle(notification, queued_at)
+            except Exception as exc:  # never let the worker die
+                self.log.error("notification handling failed", exc_info=exc)
+            finally:
+                self._done_one()
+
+    def _handle(self, notification: dict[str, Any], queued_at: float) -> None:
+        nid = str(notification["id"])
+        store, account = self.bot.state.store, self.bot.name
+        if self.is_done(nid) or store.notification_seen(account, nid):
+            return
+        failures = self.bot.hooks.on_notification(self.bot, notification)
+        if notification.get("type") == "mention" and notification.get("status"):
+            status = notification["status"]
+            when = created_at(status) or created_at(notification)
+            if when is not None and datetime.now(UTC) - when > self.max_mention_age:
+                self.skipped_old += 1
+                self.log.info("mention too old; recorded as seen, not answered",
+                              notification_id=nid, created_at=when.isoformat())
+            else:
+                failures += self.bot.hooks.on_mention(self.bot, status, notification)
+        advance = self._cursor is None or id_key(nid) > id_key(self._cursor)
+        store.mark_notification(account, nid, cursor=nid if advance else None)
+        if advance:
+            self._cursor = nid
+        self.handled += 1
+        if failures:
+            self.failed += 1
+        self.last_handled_at = time.time()
+        if self.on_handled is not None:
+            self.on_handled(notification, time.perf_counter() - queued_at)
+
+    def skip(self, notification_id: str) -> None:
+        """Record a notification as seen without handling it (old history on first start)."""
+        nid = str(notification_id)
+        if self._cursor is None or id_key(nid) > id_key(self._cursor):
+            self.bot.state.store.set_cursor(self.bot.name, CURSOR, nid)
+            self._cursor = nid
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish the notification in hand (bounded wait) and stop; queued ones are left for
+        the catch-up of the next start (the cursor did not move past them)."""
+        self._stopping.set()
+        if self._thread is None:
+            return
+        try:
+            self._queue.put_nowait(_STOP)
+        except queue.Full:
+            # drain what is queued (not handled: the next catch-up gets it) to make room
+            drained = 0
+            while True:
+                try:
+                    self._queue.get_nowait()
+                    drained += 1
+                except queue.Empty:
+                    break
+            for _ in range(drained):
+                self._done_one()
+            self._queue.put_nowait(_STOP)
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            self.log.warning("a plugin is still handling a notification; not waiting longer",
+                             timeout_s=timeout)

@@ -1,0 +1,154 @@
+"""Typed wrappers around hook calls (as in tox 4): the rest of civicbot never touches ``pm.hook``.
+
+Notification and lifecycle hooks are called one plugin at a time, so that one plugin's
+exception is logged and counted and never stops another.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+import structlog
+from pydantic import BaseModel
+
+from civicbot.commands import Command
+from civicbot.errors import PluginError, PostVetoed
+from civicbot.jobs import Job
+
+if TYPE_CHECKING:
+    from civicbot.bot import Bot
+    from civicbot.drafts import PostDraft
+
+
+class Hooks:
+    """The hook calls civicbot makes, typed."""
+
+    def __init__(self, pm: pluggy.PluginManager, log: Any | None = None) -> None:
+        self.pm = pm
+        self.log = log or structlog.get_logger("civicbot.hooks")
+        #: Exceptions raised by plugins in isolated hooks, by plugin name.
+        self.failures: Counter[str] = Counter()
+
+    # -- registration -----------------------------------------------------------------------
+    def _impls(self, hook_name: str) -> list[pluggy.HookImpl]:
+        caller: pluggy.HookCaller = getattr(self.pm.hook, hook_name)
+        # pluggy calls the last registered first; tryfirst/trylast already sorted
+        return [impl for impl in reversed(caller.get_hookimpls()) if not impl.hookwrapper
+                and not impl.wrapper]
+
+    def config_schemas(self) -> dict[str, tuple[str, type[BaseModel]]]:
+        """Section name -> (plugin name, model)."""
+        out: dict[str, tuple[str, type[BaseModel]]] = {}
+        for impl in self._impls("civicbot_config_schema"):
+            def register(section: str, model: type[BaseModel], _p: str = impl.plugin_name) -> None:
+                if section in out:
+                    raise PluginError(
+                        f"config section {section!r} registered twice: by plugin "
+                        f"{out[section][0]!r} and by plugin {_p!r}"
+                    )
+                if not (isinstance(model, type) and issubclass(model, BaseModel)):
+                    raise PluginError(f"plugin {_p!r}: config model for {section!r} is not a "
+                                      "pydantic model")
+                out[section] = (_p, model)
+            impl.function(register=register)
+        return out
+
+    def jobs(self, bot: Bot) -> list[Job]:
+        found: dict[str, Job] = {}
+        for impl in self._impls("civicbot_register_jobs"):
+            def register(job: Job, _p: str = impl.plugin_name) -> None:
+                if not isinstance(job, Job):
+                    raise PluginError(f"plugin {_p!r} registered {job!r}, not a civicbot.Job")
+                if job.id in found:
+                    raise PluginError(
+                        f"job id {job.id!r} registered twice: by plugin {found[job.id].plugin!r} "
+                        f"and by plugin {_p!r}"
+                    )
+                object.__setattr__(job, "plugin", _p)
+                found[job.id] = job
+            self._call_args(impl, register=register, bot=bot)
+        return list(found.values())
+
+    def commands(self, bot: Bot) -> list[Command]:
+        found: dict[str, Command] = {}
+        for impl in self._impls("civicbot_register_commands"):
+            def register(command: Command, _p: str = impl.plugin_name) -> None:
+                if not isinstance(command, Command):
+                    raise PluginError(f"plugin {_p!r} registered {command!r}, not a Command")
+                object.__setattr__(command, "plugin", _p)
+                for name in command.names:
+                    key = normalise_command(name)
+                    if key in found:
+                        raise PluginError(
+                            f"command {name!r} registered twice: by plugin "
+                            f"{found[key].plugin!r} and by plugin {_p!r}"
+                        )
+                    found[key] = command
+            self._call_args(impl, register=register, bot=bot)
+        unique: dict[int, Command] = {id(c): c for c in found.values()}
+        return list(unique.values())
+
+    # -- isolated calls ----------------------------------------------------------------------
+    @staticmethod
+    def _call_args(impl: pluggy.HookImpl, **kwargs: Any) -> Any:
+        return impl.function(**{name: kwargs[name] for name in impl.argnames})
+
+    def _isolated(self, hook_name: str, **kwargs: Any) -> int:
+        failed = 0
+        for impl in self._impls(hook_name):
+            try:
+                self._call_args(impl, **kwargs)
+            except Exception as exc:
+                failed += 1
+                self.failures[impl.plugin_name] += 1
+                self.log.error("plugin hook failed", hook=hook_name, plugin=impl.plugin_name,
+                               exc_info=exc)
+        return failed
+
+    def startup(self, bot: Bot) -> int:
+        return self._isolated("civicbot_startup", bot=bot)
+
+    def shutdown(self, bot: Bot) -> int:
+        return self._isolated("civicbot_shutdown", bot=bot)
+
+    def on_notification(self, bot: Bot, notification: dict[str, Any]) -> int:
+        """Call every plugin; return how many failed."""
+        return self._isolated("civicbot_on_notification", bot=bot, notification=notification)
+
+    def on_mention(self, bot: Bot, status: dict[str, Any], notification: dict[str, Any]) -> int:
+        return self._isolated("civicbot_on_mention", bot=bot, status=status,
+                              notification=notification)
+
+    def post_sent(self, bot: Bot, draft: PostDraft, status: dict[str, Any]) -> int:
+        return self._isolated("civicbot_post_sent", bot=bot, draft=draft, status=status)
+
+    def prepare_post(self, bot: Bot, draft: PostDraft) -> PostDraft:
+        """Run every ``prepare_post`` in turn; raise :class:`PostVetoed` on any exception."""
+        for impl in self._impls("civicbot_prepare_post"):
+            try:
+                result = self._call_args(impl, bot=bot, draft=draft)
+            except PostVetoed as exc:
+                raise PostVetoed(f"vetoed by plugin {impl.plugin_name!r}: {exc}") from exc
+            except Exception as exc:
+                self.failures[impl.plugin_name] += 1
+                raise PostVetoed(
+                    f"plugin {impl.plugin_name!r} failed in prepare_post: {exc!r}"
+                ) from exc
+            if result is not None:
+                draft = result
+        return draft
+
+
+def normalise_command(text: str) -> str:
+    """Lower case, no accents, single spaces: how command names and mentions are compared."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(stripped.replace("’", "'").split())
+
+
+CommandHandler = Callable[..., str | None]

@@ -1,0 +1,90 @@
+"""structlog set-up: readable on a terminal, JSON lines otherwise, secrets always redacted."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Iterable, MutableMapping
+from typing import Any, TextIO
+
+import structlog
+
+_SECRET_KEYS = re.compile(r"(token|secret|password|api_key|apikey|authorization|key)$", re.I)
+_BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.I)
+_QUERY_SECRET = re.compile(r"((?:access_token|apikey|api_key|key|token)=)[^&\s\"']+", re.I)
+REDACTED = "[REDACTED]"
+
+
+class Redactor:
+    """A structlog processor that removes secrets from every event.
+
+    Known secret values (the access token, API keys from the config) are replaced wherever they
+    appear, keys that look like secrets are blanked, and ``Bearer ...``/``?access_token=...``
+    patterns are masked.
+    """
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self.secrets: set[str] = {s for s in secrets if s and len(s) >= 4}
+
+    def add(self, *secrets: str | None) -> None:
+        self.secrets.update(s for s in secrets if s and len(s) >= 4)
+
+    def scrub(self, value: Any) -> Any:
+        if isinstance(value, str):
+            for secret in self.secrets:
+                if secret in value:
+                    value = value.replace(secret, REDACTED)
+            value = _BEARER.sub(r"\1" + REDACTED, value)
+            return _QUERY_SECRET.sub(r"\1" + REDACTED, value)
+        if isinstance(value, dict):
+            return {k: (REDACTED if isinstance(k, str) and _SECRET_KEYS.search(k) and v
+                        else self.scrub(v)) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return type(value)(self.scrub(v) for v in value)
+        return value
+
+    def __call__(self, logger: Any, method: str, event: MutableMapping[str, Any]
+                 ) -> MutableMapping[str, Any]:
+        for key in list(event):
+            if key != "event" and _SECRET_KEYS.search(key) and event[key]:
+                event[key] = REDACTED
+            else:
+                event[key] = self.scrub(event[key])
+        return event
+
+
+#: The process-wide redactor; the CLI and :class:`civicbot.Bot` add known secrets to it.
+REDACTOR = Redactor()
+
+
+def configure_logging(fmt: str = "auto", level: str = "info", stream: TextIO | None = None
+                      ) -> None:
+    """Configure structlog (and the stdlib loggers of libraries) once for the process."""
+    stream = stream or sys.stderr
+    if fmt == "auto":
+        fmt = "console" if stream.isatty() else "json"
+    processors: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info if fmt == "json" else _noop,
+        REDACTOR,
+    ]
+    renderer: Any = (structlog.processors.JSONRenderer(ensure_ascii=False) if fmt == "json"
+                     else structlog.dev.ConsoleRenderer(colors=stream.isatty()))
+    numeric = getattr(logging, level.upper(), logging.INFO)
+    structlog.configure(
+        processors=[*processors, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.PrintLoggerFactory(file=stream),
+        cache_logger_on_first_use=False,
+    )
+    logging.basicConfig(level=max(numeric, logging.WARNING), stream=stream,
+                        format="%(levelname)s %(name)s: %(message)s", force=True)
+    for noisy in ("apscheduler", "urllib3", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _noop(logger: Any, method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    return event

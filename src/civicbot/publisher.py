@@ -1,0 +1,402 @@
+"""The one posting path: drafts in, Mastodon statuses out, never the same dedup key twice.
+
+For each call to :meth:`Publisher.publish`:
+
+1. drafts whose dedup key is already recorded as sent are skipped;
+2. ``civicbot_prepare_post`` hooks edit or veto each draft;
+3. media without alt text are refused; the language defaults to the account's;
+4. a text longer than the instance's limit becomes a numbered thread;
+5. every part is recorded as *pending* (one transaction), then sent with its dedup key as
+   ``Idempotency-Key``, then recorded as *sent* with its status id.
+
+A crash between 5a and 5c leaves a pending record; at the next start (and every few minutes)
+pending records are resent with the same key, and Mastodon answers with the original status
+instead of posting again. 5xx and network errors are retried with backoff; 429 waits for the
+rate-limit reset; after ``max_attempts`` the draft stays pending for the next retry round.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import structlog
+from mastodon import (
+    MastodonAPIError,
+    MastodonNetworkError,
+    MastodonNotFoundError,
+    MastodonRatelimitError,
+    MastodonServerError,
+    MastodonUnauthorizedError,
+)
+
+from civicbot.drafts import PREVIOUS, VISIBILITIES, Media, PostDraft
+from civicbot.errors import AuthenticationError, MissingAltText, PostRefused, PublishError
+from civicbot.splitting import split_text
+
+if TYPE_CHECKING:
+    from mastodon import Mastodon
+
+    from civicbot.bot import Bot
+
+T = TypeVar("T")
+PART_SEPARATOR = "#part"
+
+
+@dataclass
+class PublishResult:
+    """What happened to one draft: the statuses of its parts, or why nothing was sent."""
+
+    draft: PostDraft
+    statuses: list[dict[str, Any]] = field(default_factory=list)
+    skipped: str | None = None  # "already posted", "dry run", "paused", "vetoed: ..."
+
+    @property
+    def status_id(self) -> str | None:
+        """The id of the last part (the one to answer to continue the thread)."""
+        return str(self.statuses[-1]["id"]) if self.statuses else None
+
+
+class _PermanentError(Exception):
+    pass
+
+
+class Publisher:
+    """Serialised per account: one post at a time, in order, within the rate budget."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        client_factory: Callable[[], Mastodon],
+        *,
+        max_attempts: int = 5,
+        backoff_initial: float = 0.5,
+        backoff_max: float = 30.0,
+        max_ratelimit_wait: float = 900.0,
+        sleep: Callable[[float], bool] | None = None,
+    ) -> None:
+        self.bot = bot
+        self._client_factory = client_factory
+        self._client: Mastodon | None = None
+        self.max_attempts = max_attempts
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+        self.max_ratelimit_wait = max_ratelimit_wait
+        self._stop = threading.Event()
+        self._sleep = sleep or (lambda seconds: self._stop.wait(seconds))
+        self._lock = threading.RLock()
+        self._max_characters: int | None = None
+        self.sent_count = 0
+        self.error_count = 0
+        self.log = structlog.get_logger("civicbot.publisher").bind(account=bot.name)
+
+    # -- plumbing -----------------------------------------------------------------------------
+    @property
+    def client(self) -> Mastodon:
+        if self._client is None:
+            self._client = self._client_factory()
+        return self._client
+
+    def stop(self) -> None:
+        """Interrupt retry waits (shutdown)."""
+        self._stop.set()
+
+    @property
+    def max_characters(self) -> int:
+        """The instance's limit, read once from ``/api/v2/instance`` (default 500)."""
+        if self._max_characters is None and self.bot.settings.mastodon.max_characters:
+            self._max_characters = self.bot.settings.mastodon.max_characters
+        if self._max_characters is None:
+            limit = 500
+            try:
+                instance = self._call(lambda: self.client.instance_v2())
+                limit = int(instance["configuration"]["statuses"]["max_characters"])
+            except (PublishError, KeyError, TypeError, ValueError) as exc:
+                self.log.warning("could not read the instance's character limit; using 500",
+                                 error=str(exc))
+            self._max_characters = limit
+        return self._max_characters
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        attempt = 0
+        while True:
+            try:
+                return fn()
+            except MastodonRatelimitError:
+                reset = getattr(self.client, "ratelimit_reset", None)
+                wait = (float(reset) - time.time()) if reset else 1.0
+                wait = min(max(wait, 0.05), self.max_ratelimit_wait)
+                attempt += 1
+                if attempt > self.max_attempts * 2:
+                    raise PublishError("still rate limited after waiting") from None
+                self.log.warning("rate limited; waiting for the reset", wait_s=round(wait, 2))
+                if self._sleep(wait):
+                    raise PublishError("stopped while waiting for the rate limit") from None
+            except MastodonUnauthorizedError as exc:
+                raise AuthenticationError(f"the instance refused the access token: {exc}") from exc
+            except (MastodonNetworkError, MastodonServerError) as exc:
+                attempt += 1
+                if attempt >= self.max_attempts:
+                    raise PublishError(f"gave up after {attempt} attempts: {exc}") from exc
+                delay = min(self.backoff_max, self.backoff_initial * 2 ** (attempt - 1))
+                delay *= random.uniform(0.8, 1.2)
+                self.log.warning("transient error; retrying", attempt=attempt,
+                                 delay_s=round(delay, 2), error=str(exc)[:200])
+                if self._sleep(delay):
+                    raise PublishError("stopped while retrying") from exc
+            except MastodonAPIError as exc:  # 4xx: retrying would not help
+                raise _PermanentError(str(exc)) from exc
+
+    # -- public API ---------------------------------------------------------------------------
+    def publish(self, drafts: Iterable[PostDraft], *, dry_run: bool = False) -> list[PublishResult]:
+        """Publish drafts in order; a draft with ``in_reply_to=PREVIOUS`` answers the one before."""
+        with self._lock:
+            return self._publish(list(drafts), dry_run=dry_run)
+
+    def _publish(self, drafts: list[PostDraft], *, dry_run: bool) -> list[PublishResult]:
+        results: list[PublishResult] = []
+        planned: list[tuple[PublishResult, list[tuple[str, dict[str, Any]]]]] = []
+        previous_key: str | None = None
+        for draft in drafts:
+            result = PublishResult(draft)
+            results.append(result)
+            if draft.in_reply_to == PREVIOUS:
+                if previous_key is None:
+                    draft = draft.replace(in_reply_to=None)
+                else:
+                    draft = draft.replace(in_reply_to=None, reply_to_key=previous_key)
+            existing = self.bot.state.post(draft.dedup_key)
+            if existing is not None and existing.state == "sent":
+                result.skipped = "already posted"
+                previous_key = self._last_part_key(draft.dedup_key)
+                self.log.info("already posted; skipped", dedup_key=draft.dedup_key)
+                continue
+            if existing is not None and existing.state == "failed":
+                result.skipped = f"failed before: {existing.error}"
+                self.log.warning("refused before; not retried", dedup_key=draft.dedup_key,
+                                 error=existing.error)
+                continue
+            if self.bot.paused and not draft.ignore_pause:
+                result.skipped = "paused"
+                self.log.warning("bot paused; post dropped", dedup_key=draft.dedup_key)
+                continue
+            if existing is None:
+                try:
+                    draft = self.prepare(draft)
+                except PostRefused as exc:
+                    result.skipped = f"refused: {exc}"
+                    self.log.error("post refused", dedup_key=draft.dedup_key, reason=str(exc))
+                    self.error_count += 1
+                    continue
+            result.draft = draft
+            if dry_run:
+                result.skipped = "dry run"
+                for key, payload in self.plan_parts(draft):
+                    self.log.info("dry run: would post", dedup_key=key, **_log_payload(payload))
+                previous_key = self._last_part_key(draft.dedup_key)
+                continue
+            parts = [] if existing is not None else self.plan_parts(draft)
+            planned.append((result, parts))
+            previous_key = (self._last_part_key(draft.dedup_key) if existing is not None
+                            else parts[-1][0])
+        new_items = [item for _, parts in planned for item in parts]
+        if new_items:
+            self.bot.state.store.add_pending(self.bot.name, new_items)
+        for result, _ in planned:
+            self._send_draft(result)
+        return results
+
+    def _last_part_key(self, dedup_key: str) -> str:
+        """The key of the last part of a (possibly split) post."""
+        record = self.bot.state.post(dedup_key)
+        if record is None:
+            return dedup_key
+        return str(record.payload.get("last_part_key", dedup_key))
+
+    def prepare(self, draft: PostDraft) -> PostDraft:
+        """Run ``prepare_post`` hooks and the core checks; raise :class:`PostRefused`."""
+        draft = self.bot.hooks.prepare_post(self.bot, draft)
+        check_draft(draft)
+        if not draft.language:
+            draft = draft.replace(language=self.bot.language)
+        if not draft.source:
+            draft = draft.replace(source="unknown")
+        return draft
+
+    def plan_parts(self, draft: PostDraft) -> list[tuple[str, dict[str, Any]]]:
+        return plan_parts(draft, self.max_characters)
+
+    def resend_pending(self) -> int:
+        """Send every pending record again with its own key (after a crash or an outage)."""
+        with self._lock:
+            pending = self.bot.state.store.pending_posts(self.bot.name)
+            for record in pending:
+                self.log.info("resending pending post", dedup_key=record.dedup_key)
+                try:
+                    self._send_part(record.dedup_key, record.payload)
+                except PublishError as exc:
+                    self.log.warning("pending post still not sent", dedup_key=record.dedup_key,
+                                     error=str(exc))
+                    return len(pending)
+            return len(pending)
+
+    # -- sending --------------------------------------------------------------------------------
+    def _send_draft(self, result: PublishResult) -> None:
+        key = result.draft.dedup_key
+        record = self.bot.state.post(key)
+        assert record is not None
+        keys = [key]
+        last = record.payload.get("last_part_key", key)
+        if last != key:
+            count = int(str(last).rsplit(PART_SEPARATOR, 1)[1])
+            keys += [f"{key}{PART_SEPARATOR}{i}" for i in range(2, count + 1)]
+        for part_key in keys:
+            part = self.bot.state.post(part_key)
+            if part is None:
+                continue
+            if part.state == "sent":
+                result.statuses.append({"id": part.status_id, "url": part.url})
+                continue
+            status = self._send_part(part_key, part.payload, draft=result.draft)
+            if status is None:
+                result.skipped = "failed"
+                return
+            result.statuses.append(status)
+
+    def _send_part(self, key: str, payload: dict[str, Any],
+                   draft: PostDraft | None = None) -> dict[str, Any] | None:
+        in_reply_to = payload.get("in_reply_to")
+        if not in_reply_to and payload.get("reply_to_key"):
+            parent = self.bot.state.post(payload["reply_to_key"])
+            if parent is not None and parent.status_id:
+                in_reply_to = parent.status_id
+            elif parent is not None and parent.state == "pending":
+                raise PublishError(f"{key}: the post it answers is not sent yet")
+        try:
+            media_ids = [self._upload(m) for m in payload.get("media", [])]
+            scheduled_at = payload.get("scheduled_at")
+            status: dict[str, Any] = dict(self._call(lambda: self.client.status_post(
+                payload["text"],
+                in_reply_to_id=in_reply_to,
+                media_ids=media_ids or None,
+                sensitive=bool(payload.get("sensitive")),
+                visibility=payload.get("visibility") or "public",
+                spoiler_text=payload.get("spoiler_text") or None,
+                language=payload.get("language"),
+                idempotency_key=key,
+                scheduled_at=datetime.fromisoformat(scheduled_at) if scheduled_at else None,
+            )))
+        except _PermanentError as exc:
+            self.error_count += 1
+            self.bot.state.store.mark_failed(self.bot.name, key, str(exc)[:500])
+            self.log.error("post refused by the instance", dedup_key=key, error=str(exc)[:300])
+            return None
+        except PublishError:
+            self.error_count += 1
+            raise
+        self.bot.state.store.mark_sent(self.bot.name, key, str(status["id"]), status.get("url"))
+        self.sent_count += 1
+        self.log.info("posted", dedup_key=key, status_id=str(status["id"]),
+                      scheduled=bool(payload.get("scheduled_at")))
+        if payload.get("pin") and not payload.get("scheduled_at"):
+            try:
+                self._call(lambda: self.client.status_pin(status["id"]))
+            except (_PermanentError, PublishError) as exc:
+                self.log.warning("could not pin the post", dedup_key=key, error=str(exc))
+        if draft is None:
+            draft = draft_from_payload(key, payload)
+        self.bot.hooks.post_sent(self.bot, draft, status)
+        return status
+
+    def _upload(self, media: dict[str, Any]) -> str:
+        path = Path(media["path"])
+        description = media.get("description") or ""
+        if not description.strip():
+            raise _PermanentError(f"media {path} has no alt text")
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise _PermanentError(f"cannot read media {path}: {exc.strerror or exc}") from exc
+        mime = _guess_mime(path)
+        uploaded = self._call(lambda: self.client.media_post(
+            data, mime_type=mime, description=description, file_name=path.name))
+        return str(uploaded["id"])
+
+    # -- server-side scheduled statuses ---------------------------------------------------------
+    def scheduled_statuses(self) -> list[dict[str, Any]]:
+        return [dict(s) for s in self._call(lambda: self.client.scheduled_statuses())]
+
+    def cancel_scheduled(self, scheduled_id: str) -> bool:
+        try:
+            self._call(lambda: self.client.scheduled_status_delete(scheduled_id))
+        except _PermanentError as exc:
+            if isinstance(exc.__cause__, MastodonNotFoundError):
+                return False
+            raise PublishError(str(exc)) from exc
+        return True
+
+
+def check_draft(draft: PostDraft) -> None:
+    """The core's own checks, applied to every draft."""
+    if not draft.dedup_key:
+        raise PostRefused("a draft needs a dedup_key")
+    if draft.visibility not in VISIBILITIES:
+        raise PostRefused(f"unknown visibility {draft.visibility!r}")
+    if not draft.text.strip() and not draft.media:
+        raise PostRefused("empty post")
+    for media in draft.media:
+        if not media.description or not media.description.strip():
+            raise MissingAltText(f"media {media.path} has no alt text (description)")
+
+
+def draft_from_payload(key: str, payload: dict[str, Any]) -> PostDraft:
+    scheduled = payload.get("scheduled_at")
+    return PostDraft(
+        text=payload["text"], dedup_key=key, visibility=payload.get("visibility") or "public",
+        spoiler_text=payload.get("spoiler_text") or "", language=payload.get("language"),
+        media=[Media(Path(m["path"]), m.get("description", "")) for m in payload.get("media", [])],
+        in_reply_to=payload.get("in_reply_to"), reply_to_key=payload.get("reply_to_key"),
+        sensitive=bool(payload.get("sensitive")), source=payload.get("source", ""),
+        scheduled_at=datetime.fromisoformat(scheduled) if scheduled else None,
+    )
+
+
+def _guess_mime(path: Path) -> str:
+    import mimetypes
+
+    return mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+
+
+def _log_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    return {k: payload[k] for k in ("text", "visibility", "spoiler_text", "language", "media")}
+
+
+def plan_parts(draft: PostDraft, limit: int) -> list[tuple[str, dict[str, Any]]]:
+    """Split a prepared draft into (dedup key, payload) parts, chained by ``reply_to_key``."""
+    texts = split_text(draft.text, limit)
+    parts: list[tuple[str, dict[str, Any]]] = []
+    keys = [draft.dedup_key] + [
+        f"{draft.dedup_key}{PART_SEPARATOR}{i}" for i in range(2, len(texts) + 1)
+    ]
+    for i, (key, text) in enumerate(zip(keys, texts, strict=True)):
+        parts.append((key, {
+            "text": text,
+            "visibility": draft.visibility,
+            "spoiler_text": draft.spoiler_text,
+            "language": draft.language,
+            "sensitive": draft.sensitive,
+            "media": [m.to_json() for m in draft.media] if i == 0 else [],
+            "in_reply_to": draft.in_reply_to if i == 0 else None,
+            "reply_to_key": draft.reply_to_key if i == 0 else keys[i - 1],
+            "scheduled_at": draft.scheduled_at.isoformat() if draft.scheduled_at else None,
+            "pin": draft.pin and i == 0,
+            "source": draft.source,
+            "last_part_key": keys[-1],
+        }))
+    return parts

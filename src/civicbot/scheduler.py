@@ -1,0 +1,208 @@
+"""A facade over APScheduler 3: jobs by id, misfire grace, coalesce, bookkeeping, preview.
+
+APScheduler decides *when*; this module decides *whether* and *what*: each run is checked
+against the job's misfire grace (a run missed by more is recorded as missed and logged, never
+posted late by surprise), missed runs are coalesced into one, and the last run time of every job
+is kept in the state store so that, after a restart, runs missed during the downtime are seen.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from apscheduler.executors.base import BaseExecutor
+from apscheduler.job import Job as APJob
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from civicbot.drafts import PostDraft
+from civicbot.errors import JobError
+from civicbot.jobs import Job, JobContext
+from civicbot.triggers import build_trigger, first_fire_after
+
+if TYPE_CHECKING:
+    from civicbot.bot import Bot
+    from civicbot.publisher import PublishResult
+
+
+class _Executor(BaseExecutor):  # type: ignore[misc]
+    """Runs APScheduler's submissions through :meth:`JobScheduler._execute`."""
+
+    def __init__(self, owner: JobScheduler, workers: int) -> None:
+        super().__init__()
+        self._owner = owner
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix=f"civicbot-jobs-{owner.bot.name}")
+
+    def _do_submit_job(self, job: APJob, run_times: list[datetime]) -> None:
+        def done(future: concurrent.futures.Future[None]) -> None:
+            exc = future.exception()
+            if exc is not None:
+                self._run_job_error(job.id, exc, exc.__traceback__)
+            else:
+                self._run_job_success(job.id, [])
+
+        self._owner._track(self._pool.submit(self._owner._execute, job.id, run_times)
+                           ).add_done_callback(done)
+
+    def shutdown(self, wait: bool = True) -> None:
+        self._pool.shutdown(wait)
+
+
+class JobScheduler:
+    """The jobs of one account."""
+
+    def __init__(self, bot: Bot, jobs: Sequence[Job], *, workers: int = 4) -> None:
+        self.bot = bot
+        self.jobs: dict[str, Job] = {job.id: job for job in jobs}
+        self.workers = workers
+        self.log = structlog.get_logger("civicbot.scheduler").bind(account=bot.name)
+        self._scheduler: BackgroundScheduler | None = None
+        self._futures: set[concurrent.futures.Future[None]] = set()
+        self._futures_lock = threading.Lock()
+        self.runs = 0
+        self.failures = 0
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._scheduler is not None and bool(self._scheduler.running)
+
+    def start(self) -> None:
+        scheduler = BackgroundScheduler(
+            timezone=self.bot.timezone,
+            executors={"default": _Executor(self, self.workers)},
+            job_defaults={"coalesce": False, "misfire_grace_time": None, "max_instances": 1},
+        )
+        for job in self.jobs.values():
+            next_run = self._first_run(job)
+            scheduler.add_job(self._never_called, trigger=build_trigger(job.schedule,
+                              self.bot.timezone), id=job.id, name=job.id,
+                              next_run_time=next_run)
+        scheduler.start()
+        self._scheduler = scheduler
+        for job_id, when in self.next_run_times().items():
+            self.log.info("job scheduled", job=job_id, next_run=when.isoformat() if when else None)
+
+    @staticmethod
+    def _never_called() -> None:  # pragma: no cover - our executor runs jobs itself
+        raise AssertionError("civicbot runs jobs through its own executor")
+
+    def stop(self, wait: bool = True) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=wait)
+            self._scheduler = None
+
+    def wakeup(self) -> None:
+        """Re-check due jobs now (after a time jump in tests, or a new job)."""
+        if self._scheduler is not None:
+            self._scheduler.wakeup()
+
+    def _track(self, future: concurrent.futures.Future[None]) -> concurrent.futures.Future[None]:
+        with self._futures_lock:
+            self._futures.add(future)
+        future.add_done_callback(self._untrack)
+        return future
+
+    def _untrack(self, future: concurrent.futures.Future[None]) -> None:
+        with self._futures_lock:
+            self._futures.discard(future)
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Wait until no job is running (tests); True if idle."""
+        with self._futures_lock:
+            futures = list(self._futures)
+        done, pending = concurrent.futures.wait(futures, timeout=timeout)
+        return not pending
+
+    # -- what runs when ------------------------------------------------------------------------
+    def _first_run(self, job: Job) -> datetime | None:
+        trigger = build_trigger(job.schedule, self.bot.timezone)
+        last = self.bot.state.store.get_job_run(self.bot.name, job.id)
+        if last is not None:
+            return first_fire_after(trigger, last[0])
+        now = self.bot.now()
+        if job.schedule.kind == "at":
+            fire: datetime | None = trigger.get_next_fire_time(None, now)
+            return fire
+        fire = trigger.get_next_fire_time(None, now)
+        return fire
+
+    def next_run_times(self) -> dict[str, datetime | None]:
+        """Next run time of every job (``None``: done or past its ``until``)."""
+        if self._scheduler is not None:
+            return {j.id: j.next_run_time for j in self._scheduler.get_jobs()}
+        return {job.id: self._first_run(job) for job in self.jobs.values()}
+
+    def grace(self, job: Job) -> timedelta:
+        if job.misfire_grace is not None:
+            return job.misfire_grace
+        return self.bot.settings.core.scheduler.misfire_grace
+
+    def _execute(self, job_id: str, run_times: list[datetime]) -> None:
+        job = self.jobs[job_id]
+        now = self.bot.now()
+        times = run_times[-1:] if job.coalesce else run_times
+        if len(run_times) > 1 and job.coalesce:
+            self.log.info("missed runs coalesced into one", job=job_id,
+                          missed=len(run_times) - 1)
+        for run_time in times:
+            late = now - run_time
+            if late > self.grace(job):
+                self.bot.state.store.set_job_run(self.bot.name, job_id, run_time, "missed")
+                self.log.warning("run missed by more than the misfire grace; not posted",
+                                 job=job_id, scheduled=run_time.isoformat(),
+                                 late_s=int(late.total_seconds()))
+                continue
+            self.run(job, run_time)
+
+    def run(self, job: Job, scheduled_time: datetime, *, dry_run: bool | None = None,
+            record: bool = True) -> list[PublishResult]:
+        """Run ``job`` for ``scheduled_time`` now and publish its drafts."""
+        self.runs += 1
+        ctx = JobContext(bot=self.bot, job=job, scheduled_time=scheduled_time,
+                         now=max(self.bot.now(), scheduled_time))
+        log = self.log.bind(job=job.id, scheduled=scheduled_time.isoformat())
+        try:
+            drafts = [self._tag(d, job) for d in (job.func(ctx) or [])]
+        except Exception as exc:
+            self.failures += 1
+            if record:
+                self.bot.state.store.set_job_run(self.bot.name, job.id, scheduled_time, "error")
+            if isinstance(exc, JobError):
+                log.error("job could not build its posts", error=str(exc))
+            else:
+                log.error("job failed", exc_info=exc)
+            return []
+        results = self.bot.publish(*drafts, dry_run=dry_run) if drafts else []
+        if record:
+            self.bot.state.store.set_job_run(self.bot.name, job.id, scheduled_time, "ok")
+        log.info("job ran", drafts=len(drafts))
+        return results
+
+    @staticmethod
+    def _tag(draft: Any, job: Job) -> PostDraft:
+        if not isinstance(draft, PostDraft):
+            raise JobError(f"job {job.id!r} returned {draft!r}, not a PostDraft")
+        return draft if draft.source else draft.replace(source=job.plugin or job.id)
+
+    def preview(self, job_id: str, at: datetime | None = None) -> list[PostDraft]:
+        """The drafts ``job_id`` would publish if it ran at ``at``; nothing is posted or changed.
+
+        Raises :class:`JobError` when the job cannot build its posts.
+        """
+        job = self.get(job_id)
+        when = at or self.bot.now()
+        ctx = JobContext(bot=self.bot, job=job, scheduled_time=when, now=when, preview=True)
+        return [self._tag(d, job) for d in (job.func(ctx) or [])]
+
+    def get(self, job_id: str) -> Job:
+        try:
+            return self.jobs[job_id]
+        except KeyError:
+            known = ", ".join(sorted(self.jobs)) or "none"
+            raise JobError(f"no job {job_id!r} (jobs: {known})") from None

@@ -1,0 +1,314 @@
+"""The state store: what the bot did and where it stopped, surviving restarts and ``kill -9``.
+
+:class:`StateStore` is the interface (so a PostgreSQL store can follow); :class:`SQLiteStateStore`
+the default, in WAL mode. Every record is scoped by account name, so several accounts share one
+file without sharing dedup keys or cursors.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS posts (
+    account TEXT NOT NULL,
+    dedup_key TEXT NOT NULL,
+    state TEXT NOT NULL,            -- pending | sent | failed
+    status_id TEXT,
+    url TEXT,
+    payload TEXT NOT NULL,          -- the draft as JSON, to resend after a crash
+    error TEXT,
+    seq INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    sent_at TEXT,
+    PRIMARY KEY (account, dedup_key)
+);
+CREATE INDEX IF NOT EXISTS posts_state ON posts (account, state, seq);
+CREATE TABLE IF NOT EXISTS cursors (
+    account TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, updated_at TEXT NOT NULL,
+    PRIMARY KEY (account, name)
+);
+CREATE TABLE IF NOT EXISTS seen_notifications (
+    account TEXT NOT NULL, notification_id TEXT NOT NULL, handled_at TEXT NOT NULL,
+    PRIMARY KEY (account, notification_id)
+);
+CREATE TABLE IF NOT EXISTS kv (
+    account TEXT NOT NULL, namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (account, namespace, key)
+);
+CREATE TABLE IF NOT EXISTS job_runs (
+    account TEXT NOT NULL, job_id TEXT NOT NULL, last_run TEXT NOT NULL, outcome TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (account, job_id)
+);
+"""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+@dataclass(frozen=True)
+class PostRecord:
+    """One row of the posts table."""
+
+    dedup_key: str
+    state: str
+    status_id: str | None
+    url: str | None
+    payload: dict[str, Any]
+    error: str | None
+    created_at: str
+    sent_at: str | None
+
+
+class StateStore(ABC):
+    """What civicbot remembers. All methods are thread-safe."""
+
+    # posts
+    @abstractmethod
+    def get_post(self, account: str, dedup_key: str) -> PostRecord | None: ...
+    @abstractmethod
+    def add_pending(self, account: str, items: list[tuple[str, dict[str, Any]]]) -> None:
+        """Record drafts as pending, in order, in one transaction (existing keys are kept)."""
+    @abstractmethod
+    def mark_sent(self, account: str, dedup_key: str, status_id: str, url: str | None) -> None: ...
+    @abstractmethod
+    def mark_failed(self, account: str, dedup_key: str, error: str) -> None: ...
+    @abstractmethod
+    def pending_posts(self, account: str) -> list[PostRecord]: ...
+    @abstractmethod
+    def recent_posts(self, account: str, limit: int = 10) -> list[PostRecord]: ...
+    @abstractmethod
+    def count_posts(self, account: str, state: str | None = None) -> int: ...
+    # notifications
+    @abstractmethod
+    def get_cursor(self, account: str, name: str) -> str | None: ...
+    @abstractmethod
+    def set_cursor(self, account: str, name: str, value: str) -> None: ...
+    @abstractmethod
+    def mark_notification(self, account: str, notification_id: str,
+                          cursor: str | None = None) -> None:
+        """Record a notification as handled, and move the cursor in the same transaction."""
+    @abstractmethod
+    def notification_seen(self, account: str, notification_id: str) -> bool: ...
+    # plugin key-value
+    @abstractmethod
+    def kv_get(self, account: str, namespace: str, key: str) -> Any | None: ...
+    @abstractmethod
+    def kv_set(self, account: str, namespace: str, key: str, value: Any) -> None: ...
+    @abstractmethod
+    def kv_delete(self, account: str, namespace: str, key: str) -> None: ...
+    @abstractmethod
+    def kv_items(self, account: str, namespace: str) -> dict[str, Any]: ...
+    # jobs
+    @abstractmethod
+    def get_job_run(self, account: str, job_id: str) -> tuple[datetime, str] | None: ...
+    @abstractmethod
+    def set_job_run(self, account: str, job_id: str, run_time: datetime, outcome: str) -> None: ...
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+class SQLiteStateStore(StateStore):
+    """The default store: one SQLite file in WAL mode (``:memory:`` for dry runs and tests)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
+                                   timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=30000")
+        with self._lock:
+            self._db.executescript(_SCHEMA)
+
+    def _one(self, sql: str, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        with self._lock:
+            row: tuple[Any, ...] | None = self._db.execute(sql, args).fetchone()
+            return row
+
+    def _all(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return list(self._db.execute(sql, args).fetchall())
+
+    def _exec(self, sql: str, args: tuple[Any, ...]) -> None:
+        with self._lock:
+            self._db.execute(sql, args)
+
+    # -- posts ------------------------------------------------------------------------------
+    _POST_COLS = "dedup_key, state, status_id, url, payload, error, created_at, sent_at"
+
+    @staticmethod
+    def _post(row: tuple[Any, ...]) -> PostRecord:
+        return PostRecord(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6],
+                          row[7])
+
+    def get_post(self, account: str, dedup_key: str) -> PostRecord | None:
+        row = self._one(f"SELECT {self._POST_COLS} FROM posts WHERE account=? AND dedup_key=?",
+                        (account, dedup_key))
+        return self._post(row) if row else None
+
+    def add_pending(self, account: str, items: list[tuple[str, dict[str, Any]]]) -> None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM posts").fetchone()[0]
+                for key, payload in items:
+                    seq += 1
+                    self._db.execute(
+                        "INSERT OR IGNORE INTO posts (account, dedup_key, state, payload, seq,"
+                        " created_at) VALUES (?, ?, 'pending', ?, ?, ?)",
+                        (account, key, json.dumps(payload, ensure_ascii=False), seq, _now()),
+                    )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def mark_sent(self, account: str, dedup_key: str, status_id: str, url: str | None) -> None:
+        self._exec("UPDATE posts SET state='sent', status_id=?, url=?, sent_at=?, error=NULL"
+                   " WHERE account=? AND dedup_key=?",
+                   (status_id, url, _now(), account, dedup_key))
+
+    def mark_failed(self, account: str, dedup_key: str, error: str) -> None:
+        self._exec("UPDATE posts SET state='failed', error=? WHERE account=? AND dedup_key=?",
+                   (error, account, dedup_key))
+
+    def pending_posts(self, account: str) -> list[PostRecord]:
+        rows = self._all(f"SELECT {self._POST_COLS} FROM posts WHERE account=? AND "
+                         "state='pending' ORDER BY seq", (account,))
+        return [self._post(r) for r in rows]
+
+    def recent_posts(self, account: str, limit: int = 10) -> list[PostRecord]:
+        rows = self._all(f"SELECT {self._POST_COLS} FROM posts WHERE account=? AND state='sent'"
+                         " ORDER BY sent_at DESC, seq DESC LIMIT ?", (account, limit))
+        return [self._post(r) for r in rows]
+
+    def count_posts(self, account: str, state: str | None = None) -> int:
+        if state is None:
+            row = self._one("SELECT COUNT(*) FROM posts WHERE account=?", (account,))
+        else:
+            row = self._one("SELECT COUNT(*) FROM posts WHERE account=? AND state=?",
+                            (account, state))
+        return int(row[0]) if row else 0
+
+    # -- notifications ---------------------------------------------------------------------
+    def get_cursor(self, account: str, name: str) -> str | None:
+        row = self._one("SELECT value FROM cursors WHERE account=? AND name=?", (account, name))
+        return str(row[0]) if row else None
+
+    def set_cursor(self, account: str, name: str, value: str) -> None:
+        self._exec("INSERT INTO cursors (account, name, value, updated_at) VALUES (?, ?, ?, ?)"
+                   " ON CONFLICT(account, name) DO UPDATE SET value=excluded.value,"
+                   " updated_at=excluded.updated_at", (account, name, value, _now()))
+
+    def mark_notification(self, account: str, notification_id: str,
+                          cursor: str | None = None) -> None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("INSERT OR IGNORE INTO seen_notifications VALUES (?, ?, ?)",
+                                 (account, notification_id, _now()))
+                if cursor is not None:
+                    self._db.execute(
+                        "INSERT INTO cursors (account, name, value, updated_at) VALUES"
+                        " (?, 'notifications', ?, ?) ON CONFLICT(account, name) DO UPDATE SET"
+                        " value=excluded.value, updated_at=excluded.updated_at",
+                        (account, cursor, _now()))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def notification_seen(self, account: str, notification_id: str) -> bool:
+        return self._one("SELECT 1 FROM seen_notifications WHERE account=? AND "
+                         "notification_id=?", (account, notification_id)) is not None
+
+    # -- key-value -------------------------------------------------------------------------
+    def kv_get(self, account: str, namespace: str, key: str) -> Any | None:
+        row = self._one("SELECT value FROM kv WHERE account=? AND namespace=? AND key=?",
+                        (account, namespace, key))
+        return json.loads(row[0]) if row else None
+
+    def kv_set(self, account: str, namespace: str, key: str, value: Any) -> None:
+        self._exec("INSERT INTO kv (account, namespace, key, value, updated_at) VALUES"
+                   " (?, ?, ?, ?, ?) ON CONFLICT(account, namespace, key) DO UPDATE SET"
+                   " value=excluded.value, updated_at=excluded.updated_at",
+                   (account, namespace, key, json.dumps(value, ensure_ascii=False), _now()))
+
+    def kv_delete(self, account: str, namespace: str, key: str) -> None:
+        self._exec("DELETE FROM kv WHERE account=? AND namespace=? AND key=?",
+                   (account, namespace, key))
+
+    def kv_items(self, account: str, namespace: str) -> dict[str, Any]:
+        rows = self._all("SELECT key, value FROM kv WHERE account=? AND namespace=? ORDER BY key",
+                         (account, namespace))
+        return {k: json.loads(v) for k, v in rows}
+
+    # -- jobs --------------------------------------------------------------------------------
+    def get_job_run(self, account: str, job_id: str) -> tuple[datetime, str] | None:
+        row = self._one("SELECT last_run, outcome FROM job_runs WHERE account=? AND job_id=?",
+                        (account, job_id))
+        return (datetime.fromisoformat(row[0]), str(row[1])) if row else None
+
+    def set_job_run(self, account: str, job_id: str, run_time: datetime, outcome: str) -> None:
+        self._exec("INSERT INTO job_runs (account, job_id, last_run, outcome, updated_at) VALUES"
+                   " (?, ?, ?, ?, ?) ON CONFLICT(account, job_id) DO UPDATE SET"
+                   " last_run=excluded.last_run, outcome=excluded.outcome,"
+                   " updated_at=excluded.updated_at",
+                   (account, job_id, run_time.isoformat(), outcome, _now()))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+class Namespace:
+    """A plugin's own corner of the state store: ``bot.state.namespace("weather")``."""
+
+    def __init__(self, store: StateStore, account: str, namespace: str) -> None:
+        self._store, self._account, self.namespace = store, account, namespace
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self._store.kv_get(self._account, self.namespace, key)
+        return default if value is None else value
+
+    def set(self, key: str, value: Any) -> None:
+        """Store a JSON-serialisable value."""
+        self._store.kv_set(self._account, self.namespace, key, value)
+
+    def delete(self, key: str) -> None:
+        self._store.kv_delete(self._account, self.namespace, key)
+
+    def items(self) -> dict[str, Any]:
+        return self._store.kv_items(self._account, self.namespace)
+
+
+class AccountState:
+    """The state store seen by one account's plugins (``bot.state``)."""
+
+    def __init__(self, store: StateStore, account: str) -> None:
+        self.store, self.account = store, account
+
+    def namespace(self, name: str) -> Namespace:
+        return Namespace(self.store, self.account, name)
+
+    def post(self, dedup_key: str) -> PostRecord | None:
+        """The record of a post by dedup key (``state`` is pending, sent or failed)."""
+        return self.store.get_post(self.account, dedup_key)
+
+    def was_posted(self, dedup_key: str) -> bool:
+        record = self.post(dedup_key)
+        return record is not None and record.state == "sent"

@@ -1,0 +1,495 @@
+"""The supervised user stream: connect, catch up, watch, reconnect — and never miss a mention.
+
+Mastodon.py's own asynchronous streams retry forever at a fixed interval, retry a revoked
+token, die silently when a callback raises, and never replay what was missed. civicbot owns
+the lifecycle instead:
+
+* the stream runs in a thread of ours, in Mastodon.py's blocking mode, with a listener that
+  never raises (it only hands notifications to the :class:`~civicbot.dispatch.Dispatcher`);
+* the read timeout is the watchdog: no event nor heartbeat (``:thump`` every 15 s on Mastodon)
+  for ``stream.watchdog`` seconds and the connection is dropped and reopened;
+* reconnects wait an exponential backoff with jitter, capped, reset after a healthy connection;
+* 401/403 stop the bot with a clear error; a clean close from the server reconnects;
+* after every (re)connect — the stream first, then REST — the notifications missed since the
+  cursor are fetched oldest first to the end; stream events received meanwhile are held back
+  and de-duplicated by id, so everything is handled once and in order;
+* transport ``auto`` tries HTTP streaming (SSE), then WebSocket (GoToSocial), then polling
+  (snac, or any server without streaming).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import socket
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from mastodon import (
+    MastodonAPIError,
+    MastodonError,
+    MastodonNetworkError,
+    MastodonUnauthorizedError,
+    StreamListener,
+)
+
+from civicbot.dispatch import Dispatcher, created_at, id_key
+from civicbot.errors import AuthenticationError
+
+if TYPE_CHECKING:
+    from civicbot.bot import Bot
+
+TRANSPORTS = ("sse", "websocket", "poll")
+PAGE = 80
+
+
+class Unsupported(Exception):
+    """The server does not offer this streaming transport (404, not advertised)."""
+
+
+class Backoff:
+    """Exponential backoff with full jitter, capped; ``reset()`` after a healthy connection."""
+
+    def __init__(self, initial: float, cap: float) -> None:
+        self.initial, self.cap, self.attempt = max(initial, 0.001), max(cap, initial), 0
+
+    def next(self) -> float:
+        base = min(self.cap, self.initial * 2 ** self.attempt)
+        self.attempt += 1
+        return random.uniform(base / 2, base)
+
+    def reset(self) -> None:
+        self.attempt = 0
+
+
+class _Listener(StreamListener):  # type: ignore[misc]
+    """Hands notifications to the supervisor; never raises into Mastodon.py."""
+
+    def __init__(self, supervisor: StreamSupervisor) -> None:
+        self.supervisor = supervisor
+        self.response: Any = None
+        self.connected = threading.Event()
+        self.aborted: BaseException | None = None
+
+    def handle_stream(self, response: Any) -> None:
+        self.response = response
+        self.connected.set()
+        self.supervisor._activity()
+        super().handle_stream(response)
+
+    def handle_heartbeat(self) -> None:
+        self.supervisor._activity()
+
+    def on_notification(self, notification: Any) -> None:
+        try:
+            self.supervisor._activity(event=True)
+            self.supervisor._from_stream(notification)
+        except Exception as exc:  # pragma: no cover - _from_stream already guards
+            self.supervisor.log.error("stream event handling failed", exc_info=exc)
+
+    def on_any_event(self, name: str, data: Any = None) -> None:
+        self.supervisor._activity(event=True)
+
+    def on_unknown_event(self, name: str, unknown_event: Any = None) -> None:
+        pass
+
+    def on_abort(self, err: BaseException) -> None:
+        self.aborted = err
+
+
+def _abort_response(response: Any) -> None:
+    """Close a streaming response now, even while a thread is blocked reading it."""
+    if response is None:
+        return
+    raw = getattr(response, "raw", None)
+    sock = None
+    for path in (("_connection", "sock"), ("_fp", "fp", "raw", "_sock")):
+        obj = raw
+        for attr in path:
+            obj = getattr(obj, attr, None)
+        if isinstance(obj, socket.socket):
+            sock = obj
+            break
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+    try:
+        response.close()
+    except Exception:  # noqa: S110 - closing a dead connection may fail in many ways
+        pass
+
+
+class StreamSupervisor:
+    """Receives the notifications of one account, by stream or polling, and dispatches them."""
+
+    def __init__(self, bot: Bot, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.bot = bot
+        cfg = bot.settings.core.stream
+        self.cfg = cfg
+        self.clock = clock
+        self.log = structlog.get_logger("civicbot.stream").bind(account=bot.name)
+        self.dispatcher = Dispatcher(bot, queue_size=cfg.queue_size,
+                                     max_mention_age=cfg.max_mention_age)
+        self.backoff = Backoff(cfg.backoff_initial.total_seconds(),
+                               cfg.backoff_max.total_seconds())
+        self.transports = list(TRANSPORTS) if cfg.transport == "auto" else [cfg.transport]
+        self.transport: str | None = None
+        self.state = "stopped"
+        self.fatal_error: AuthenticationError | None = None
+        self.reconnects = 0
+        self.connects = 0
+        self.catch_ups = 0
+        self.last_event_at: float | None = None  # wall time of the last event or heartbeat
+        self._last_activity = clock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._holding = False
+        self._held: dict[str, Any] = {}
+        self._listener: _Listener | None = None
+        self._ws_handle: Any = None
+        self._reader: threading.Thread | None = None
+
+    # -- public -------------------------------------------------------------------------------
+    def start(self) -> None:
+        self.dispatcher.start()
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, daemon=True,
+                                        name=f"civicbot-stream-{self.bot.name}")
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Close the stream without hanging, finish the handler in hand, persist health."""
+        self._stop.set()
+        self._close_connection()
+        if self._thread is not None:
+            self._thread.join(5.0)
+        self.dispatcher.stop(self.cfg.shutdown_grace.total_seconds())
+        self._set_state("stopped")
+
+    def health(self) -> dict[str, Any]:
+        """Stream state, last event time, reconnects, queue depth, handled and failed counts."""
+        return {
+            "account": self.bot.name,
+            "state": self.state,
+            "transport": self.transport,
+            "last_event_at": _iso(self.last_event_at),
+            "reconnects": self.reconnects,
+            "queue_depth": self.dispatcher.queue_depth,
+            "handled": self.dispatcher.handled,
+            "failed": self.dispatcher.failed,
+            "skipped_old": self.dispatcher.skipped_old,
+            "cursor": self.dispatcher.cursor,
+            "updated_at": datetime.now(UTC).isoformat(),
+        }
+
+    def wait_state(self, states: set[str], timeout: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.state in states:
+                return True
+            time.sleep(0.01)
+        return False
+
+    # -- state and activity ---------------------------------------------------------------------
+    def _set_state(self, state: str, **info: Any) -> None:
+        if state == self.state:
+            return
+        self.state = state
+        self.log.info("stream state", state=state, transport=self.transport,
+                      reconnects=self.reconnects, **info)
+        self.persist_health()
+
+    def persist_health(self) -> None:
+        try:
+            self.bot.state.namespace("core").set("health", self.health())
+        except Exception as exc:  # the store may be closing at shutdown
+            self.log.debug("could not persist health", error=str(exc))
+
+    def _activity(self, event: bool = False) -> None:
+        self._last_activity = self.clock()
+        self.last_event_at = time.time()
+
+    # -- the supervisor loop --------------------------------------------------------------------
+    def _run(self) -> None:
+        index = 0
+        while not self._stop.is_set():
+            transport = self.transports[index]
+            self.transport = transport
+            try:
+                if transport == "poll":
+                    self._poll()
+                    continue
+                self._set_state("connecting")
+                self._open(transport)
+            except Unsupported as exc:
+                if index + 1 < len(self.transports):
+                    self.log.info("transport not offered by the server; trying the next",
+                                  transport=transport, reason=str(exc))
+                    index += 1
+                    continue
+                self._failed_connect(exc)
+                continue
+            except AuthenticationError as exc:
+                self._fatal(exc)
+                return
+            except Exception as exc:
+                self._failed_connect(exc)
+                continue
+            self.connects += 1
+            if self.connects > 1:
+                self.reconnects += 1
+            self._set_state("connected")
+            connected_at = self.clock()
+            try:
+                self._watch()
+            except AuthenticationError as exc:
+                self._fatal(exc)
+                return
+            finally:
+                self._close_connection()
+            if self._stop.is_set():
+                break
+            healthy = self.clock() - connected_at >= min(30.0, self.cfg.backoff_max.total_seconds())
+            if healthy or self._last_activity > connected_at:
+                self.backoff.reset()
+            self._set_state("reconnecting")
+            self._stop.wait(self.backoff.next())
+
+    def _fatal(self, exc: AuthenticationError) -> None:
+        self.fatal_error = exc
+        self.log.error("the instance refused the access token; stopping", error=str(exc))
+        self._set_state("failed", error=str(exc))
+        self.bot.request_stop()
+
+    def _failed_connect(self, exc: BaseException) -> None:
+        self._check_auth()  # raises nothing; sets fatal on 401/403
+        if self.fatal_error is not None:
+            return
+        delay = self.backoff.next()
+        self._set_state("backoff")
+        self.log.warning("stream connection failed; retrying", transport=self.transport,
+                         error=str(exc)[:200], retry_in_s=round(delay, 2))
+        self._stop.wait(delay)
+
+    def _check_auth(self) -> None:
+        try:
+            self.bot.client.account_verify_credentials()
+        except MastodonUnauthorizedError as exc:
+            self._fatal(AuthenticationError(f"access token refused (401/403): {exc}"))
+        except MastodonAPIError as exc:
+            if exc.args and len(exc.args) > 1 and exc.args[1] in (401, 403):
+                self._fatal(AuthenticationError(f"access token refused: {exc}"))
+        except MastodonError:
+            pass
+
+    # -- transports -----------------------------------------------------------------------------
+    def _open(self, transport: str) -> None:
+        listener = _Listener(self)
+        self._listener = listener
+        timeout = self.cfg.watchdog.total_seconds()
+        client = self.bot.client
+        with self._lock:
+            self._holding, self._held = True, {}
+        if transport == "websocket":
+            try:
+                handle = client.stream_open_websocket(listener=listener, timeout=timeout)
+            except MastodonError as exc:
+                raise _classify(exc) from exc
+            self._ws_handle = handle
+            client.stream_user(listener, websocket_handle=handle)
+            self._activity()
+            return
+        failure: list[BaseException] = []
+
+        def read() -> None:
+            try:
+                client.stream_user(listener, run_async=False, timeout=timeout)
+            except BaseException as exc:
+                failure.append(exc)
+
+        reader = threading.Thread(target=read, daemon=True, name=f"civicbot-sse-{self.bot.name}")
+        self._reader = reader
+        reader.start()
+        deadline = time.monotonic() + max(5.0, self.bot.settings.mastodon.request_timeout
+                                          .total_seconds())
+        while not listener.connected.wait(0.02):
+            if not reader.is_alive() or time.monotonic() > deadline or self._stop.is_set():
+                if reader.is_alive():
+                    _abort_response(listener.response)
+                error = failure[0] if failure else MastodonNetworkError("stream did not open")
+                raise _classify(error)
+
+    def _connection_alive(self) -> bool:
+        if self._ws_handle is not None:
+            return bool(self._ws_handle.is_alive())
+        return self._reader is not None and self._reader.is_alive()
+
+    def _close_connection(self) -> None:
+        handle, self._ws_handle = self._ws_handle, None
+        listener = self._listener
+        if handle is not None:
+            closer = threading.Thread(target=handle.close, daemon=True)
+            closer.start()
+            closer.join(1.0)  # Mastodon.py's close() may block until the next byte
+        if listener is not None:
+            _abort_response(listener.response)
+        reader = self._reader
+        if reader is not None:
+            reader.join(1.0)
+        self._reader = None
+
+    def _watch(self) -> None:
+        """Catch up, then watch the connection until it dies, stalls or we stop."""
+        watchdog = self.cfg.watchdog.total_seconds()
+        caught_up = False
+        retry_at = 0.0
+        while not self._stop.is_set():
+            if not caught_up and self.clock() >= retry_at:
+                try:
+                    self._catch_up()
+                    caught_up = True
+                    self._release_held()
+                except MastodonUnauthorizedError as exc:
+                    raise AuthenticationError(f"access token refused: {exc}") from exc
+                except (MastodonError, OSError) as exc:
+                    delay = self.backoff.next()
+                    retry_at = self.clock() + delay
+                    self.log.warning("catch-up failed; stream events held until it succeeds",
+                                     error=str(exc)[:200], retry_in_s=round(delay, 2))
+            if not self._connection_alive():
+                listener = self._listener
+                reason = listener.aborted if listener else None
+                self.log.warning("stream closed", reason=str(reason) if reason else "clean close")
+                return
+            if self.clock() - self._last_activity > watchdog:
+                self.log.warning("no event nor heartbeat; reconnecting", watchdog_s=watchdog)
+                return
+            self._stop.wait(min(0.05, watchdog / 4))
+
+    # -- stream events and catch-up -------------------------------------------------------------
+    def _from_stream(self, notification: Any) -> None:
+        with self._lock:
+            if self._holding:
+                if len(self._held) < self.cfg.queue_size:
+                    self._held[str(notification["id"])] = notification
+                return  # dropped from the buffer: the REST catch-up will find it
+        self.dispatcher.submit(notification)
+
+    def _release_held(self) -> None:
+        while True:
+            with self._lock:
+                held = sorted(self._held.values(), key=lambda n: id_key(str(n["id"])))
+                self._held = {}
+                if not held:
+                    self._holding = False
+                    return
+            for notification in held:
+                self.dispatcher.submit(notification)
+
+    def _catch_up(self) -> int:
+        """Fetch and dispatch every notification since the cursor, oldest first."""
+        client = self.bot.client
+        cursor = self.dispatcher.cursor
+        count = 0
+        if cursor is None:
+            return self._first_catch_up()
+        last = cursor
+        while not self._stop.is_set():
+            page = client.notifications(min_id=last, limit=PAGE)
+            if not page:
+                break
+            page = sorted(page, key=lambda n: id_key(str(n["id"])))
+            for notification in page:
+                if self.dispatcher.submit(notification):
+                    count += 1
+            newest = str(page[-1]["id"])
+            if id_key(newest) <= id_key(last):
+                break
+            last = newest
+        self.catch_ups += 1
+        if count:
+            self.log.info("caught up", notifications=count)
+        return count
+
+    def _first_catch_up(self) -> int:
+        """No cursor yet: handle only what is newer than ``max_mention_age``; the rest is
+        recorded as seen (never answer a mention from last year on the first start)."""
+        client = self.bot.client
+        cutoff = datetime.now(UTC) - self.cfg.max_mention_age
+        recent: list[Any] = []
+        newest_old: str | None = None
+        max_id: str | None = None
+        while not self._stop.is_set():
+            page = client.notifications(max_id=max_id, limit=PAGE)
+            if not page:
+                break
+            done = False
+            for notification in page:
+                when = created_at(notification)
+                if when is not None and when < cutoff:
+                    nid = str(notification["id"])
+                    if newest_old is None or id_key(nid) > id_key(newest_old):
+                        newest_old = nid
+                    done = True
+                else:
+                    recent.append(notification)
+            if done:
+                break
+            max_id = str(page[-1]["id"])
+        if newest_old is not None:
+            self.dispatcher.skip(newest_old)
+            self.log.info("first start: older notifications recorded as seen",
+                          newest_skipped=newest_old)
+        recent.sort(key=lambda n: id_key(str(n["id"])))
+        for notification in recent:
+            self.dispatcher.submit(notification)
+        self.catch_ups += 1
+        return len(recent)
+
+    def _poll(self) -> None:
+        """Polling transport: the same catch-up path, every ``stream.poll_interval``."""
+        interval = self.cfg.poll_interval.total_seconds()
+        self._set_state("polling")
+        while not self._stop.is_set():
+            try:
+                self._catch_up()
+                self._activity()
+                self.backoff.reset()
+                if self.state != "polling":
+                    self._set_state("polling")
+                wait = interval
+            except MastodonUnauthorizedError as exc:
+                self._fatal(AuthenticationError(f"access token refused: {exc}"))
+                return
+            except (MastodonError, OSError) as exc:
+                wait = self.backoff.next()
+                self._set_state("backoff")
+                self.log.warning("polling failed; retrying", error=str(exc)[:200],
+                                 retry_in_s=round(wait, 2))
+            self._stop.wait(wait)
+
+
+def _classify(exc: BaseException) -> BaseException:
+    """Map a connection failure to Unsupported (404/not offered), AuthenticationError or itself."""
+    text = " ".join(str(a) for a in getattr(exc, "args", ())) or str(exc)
+    lowered = text.lower()
+    if "401" in text or "403" in text or "unauthorized" in lowered or "forbidden" in lowered:
+        return AuthenticationError(f"the streaming server refused the token: {text}")
+    if "404" in text or "not found" in lowered or isinstance(exc, NotImplementedError):
+        return Unsupported(text)
+    return exc
+
+
+def _iso(wall: float | None) -> str | None:
+    return datetime.fromtimestamp(wall, UTC).isoformat() if wall is not None else None
+
+
+def health_json(bot: Bot) -> str:
+    return json.dumps(bot.stream.health() if bot.stream else {"state": "stopped"})

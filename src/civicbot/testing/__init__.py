@@ -1,0 +1,11 @@
+"""Testing helpers for civicbot and its plugins: a fake Mastodon instance and pytest fixtures.
+
+:class:`SandboxInstance` speaks Mastodon's real REST and streaming wire format on 127.0.0.1,
+so the real Mastodon.py client runs unchanged against it. The ``pytest11`` plugin
+(``civicbot.testing.pytest_plugin``, enabled automatically once civicbot is installed) gives
+the fixtures ``civicbot_sandbox`` and ``civicbot_make_bot``.
+"""
+
+from civicbot.testing.sandbox import SandboxInstance
+
+__all__ = ["SandboxInstance"]

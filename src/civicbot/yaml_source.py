@@ -1,0 +1,137 @@
+"""Read YAML while remembering the line of every key, and substitute ``${ENV}`` variables.
+
+``load_yaml_with_lines`` returns the data and a map from key paths (tuples) to 1-based line
+numbers, so that a validation error can say ``config.yaml:12: plugins.weather.latitude``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from civicbot.errors import ConfigError
+
+Path_ = tuple[str | int, ...]
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader, so nothing in a config file can run code."""
+
+
+def substitute_env(text: str, env: Mapping[str, str], where: str) -> str:
+    """Replace ``${NAME}`` and ``${NAME:-default}``; an unset variable without default is an error."""
+
+    def repl(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        raise ConfigError(f"{where}: environment variable {name} is not set")
+
+    return _ENV.sub(repl, text)
+
+
+def load_yaml_with_lines(
+    path: Path, env: Mapping[str, str] | None = None
+) -> tuple[Any, dict[Path_, int]]:
+    """Load ``path``; return ``(data, lines)``."""
+    env = os.environ if env is None else env
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the file: {exc.strerror or exc}") from exc
+    return load_yaml_text(text, str(path), env)
+
+
+def load_yaml_text(
+    text: str, filename: str, env: Mapping[str, str] | None = None
+) -> tuple[Any, dict[Path_, int]]:
+    env = os.environ if env is None else env
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 0
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{filename}:{line}: invalid YAML: {problem}") from exc
+    lines: dict[Path_, int] = {}
+    if node is None:
+        return {}, lines
+    constructor = _Loader(text)
+    try:
+        data = _build(node, (), lines, constructor, filename, env)
+    finally:
+        constructor.dispose()
+    return data, lines
+
+
+def _build(
+    node: yaml.Node,
+    path: Path_,
+    lines: dict[Path_, int],
+    constructor: _Loader,
+    filename: str,
+    env: Mapping[str, str],
+) -> Any:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        constructor.flatten_mapping(node)
+        for key_node, value_node in node.value:
+            key = constructor.construct_object(key_node, deep=True)
+            if not isinstance(key, str | int | float | bool):
+                raise ConfigError(
+                    f"{filename}:{key_node.start_mark.line + 1}: keys must be plain words"
+                )
+            key_s = str(key)
+            child = (*path, key_s)
+            if key_s in out:
+                raise ConfigError(
+                    f"{filename}:{key_node.start_mark.line + 1}: {_dotted(child)}: "
+                    "duplicate key"
+                )
+            lines[child] = key_node.start_mark.line + 1
+            out[key_s] = _build(value_node, child, lines, constructor, filename, env)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [
+            _build(item, (*path, i), lines, constructor, filename, env)
+            for i, item in enumerate(node.value)
+        ]
+    value = constructor.construct_object(node, deep=True)
+    if isinstance(value, str) and "${" in value:
+        where = f"{filename}:{node.start_mark.line + 1}: {_dotted(path)}"
+        value = substitute_env(value, env, where)
+        if node.tag == "tag:yaml.org,2002:str" and isinstance(node, yaml.ScalarNode) \
+                and node.style is None:
+            # an unquoted ${LAT} should behave like the number it stands for
+            value = yaml.safe_load(value) if value.strip() else value
+    return value
+
+
+def _dotted(path: Path_) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def dotted(path: Path_) -> str:
+    """``("plugins", "weather", "latitude")`` -> ``plugins.weather.latitude``; lists as ``[0]``."""
+    return _dotted(path)
+
+
+def line_of(lines: Mapping[Path_, int], path: Path_) -> int:
+    """The line of ``path`` or of its nearest ancestor that has one."""
+    while path:
+        if path in lines:
+            return lines[path]
+        path = path[:-1]
+    return lines.get((), 1)
