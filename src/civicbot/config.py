@@ -15,7 +15,14 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import pluggy
-from pydantic import BaseModel, SecretStr, ValidationError, ValidationInfo, model_validator
+from pydantic import (
+    BaseModel,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from civicbot.config_types import (
     ConfigPath,
@@ -136,6 +143,13 @@ class CoreConfig(StrictModel):
     #: ``host:port`` of the health and metrics endpoint (``civicbot run --http`` overrides it).
     http: str | None = None
     plugins: dict[str, Any] = {}
+
+    @field_validator("plugins", "disable_plugins", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            return {} if info.field_name == "plugins" else []
+        return value
 
     @model_validator(mode="after")
     def _one_form(self) -> CoreConfig:
