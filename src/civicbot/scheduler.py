@@ -92,6 +92,29 @@ class JobScheduler:
     def _never_called() -> None:  # pragma: no cover - our executor runs jobs itself
         raise AssertionError("civicbot runs jobs through its own executor")
 
+    def add(self, job: Job, *, replace: bool = False) -> None:
+        """Add a job while running (a plugin reloading its files); ``replace`` reschedules a job
+        of the same id. Run bookkeeping is kept, so an edited post is not posted twice."""
+        if job.id in self.jobs and not replace:
+            raise ValueError(f"job {job.id!r} already exists")
+        self.jobs[job.id] = job
+        if self._scheduler is not None:
+            if self._scheduler.get_job(job.id) is not None:
+                self._scheduler.remove_job(job.id)
+            self._scheduler.add_job(self._never_called, trigger=build_trigger(
+                job.schedule, self.bot.timezone), id=job.id, name=job.id,
+                next_run_time=self._first_run(job))
+            self.log.info("job scheduled", job=job.id)
+
+    def remove(self, job_id: str) -> bool:
+        """Cancel a job (a deleted post file); False if there was none."""
+        if self.jobs.pop(job_id, None) is None:
+            return False
+        if self._scheduler is not None and self._scheduler.get_job(job_id) is not None:
+            self._scheduler.remove_job(job_id)
+        self.log.info("job removed", job=job_id)
+        return True
+
     def stop(self, wait: bool = True) -> None:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=wait)
@@ -144,7 +167,9 @@ class JobScheduler:
         return self.bot.settings.core.scheduler.misfire_grace
 
     def _execute(self, job_id: str, run_times: list[datetime]) -> None:
-        job = self.jobs[job_id]
+        job = self.jobs.get(job_id)
+        if job is None:  # removed while the run was being submitted
+            return
         now = self.bot.now()
         times = run_times[-1:] if job.coalesce else run_times
         if len(run_times) > 1 and job.coalesce:
