@@ -96,7 +96,7 @@ def test_post_and_idempotency(sandbox: SandboxInstance, api: Mastodon) -> None:
     assert other.id != first.id
     assert int(other.id) > int(first.id)
     assert sandbox.wait_for_statuses(2, timeout=1)[1]["id"] == str(other.id)
-    record = [r for r in sandbox.requests if r.path == "/api/v1/statuses"][0]
+    record = next(r for r in sandbox.requests if r.path == "/api/v1/statuses")
     assert record.method == "POST" and record.status == 200
     assert record.body["status"] == "Bonjour #Lyon"
     assert record.headers["Idempotency-Key"] == "abc"
@@ -170,9 +170,10 @@ def test_notifications_pagination(sandbox: SandboxInstance, api: Mastodon) -> No
     assert [str(n.id) for n in previous] == [n["id"] for n in sandbox.notifications[6:11]][::-1]
     newer = api.notifications(since_id=sandbox.notifications[-3]["id"])
     assert len(newer) == 2
-    assert api.notifications(id=oldest).id == int(oldest) or str(
-        api.notifications(id=oldest).id
-    ) == oldest
+    assert (
+        api.notifications(id=oldest).id == int(oldest)
+        or str(api.notifications(id=oldest).id) == oldest
+    )
 
 
 def test_markers(sandbox: SandboxInstance, api: Mastodon) -> None:
@@ -273,7 +274,11 @@ def test_scheduled_statuses(sandbox: SandboxInstance, api: Mastodon) -> None:
     assert len(sandbox.scheduled_statuses) == 24
     for i in range(300 - 24):
         sandbox.scheduled_statuses.append(
-            {**sandbox.scheduled_statuses[0], "id": str(10**6 + i), "scheduled_at": "4000-01-01T00:00:00.000Z"}
+            {
+                **sandbox.scheduled_statuses[0],
+                "id": str(10**6 + i),
+                "scheduled_at": "4000-01-01T00:00:00.000Z",
+            }
         )
     with pytest.raises(MastodonAPIError) as info:
         api.status_post("301st", scheduled_at=now + timedelta(days=30))
@@ -391,6 +396,7 @@ def test_websocket_stream(sandbox: SandboxInstance, api: Mastodon) -> None:
     eventually(lambda: sandbox.stream_connections == 0)
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_websocket_drop(sandbox: SandboxInstance, api: Mastodon) -> None:
     listener = Listener()
     ws = api.stream_open_websocket(listener)
@@ -426,6 +432,7 @@ def test_websocket_only_instance_has_no_sse() -> None:
             api.stream_open_websocket(Listener())
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_stop_is_prompt_with_open_streams() -> None:
     sandbox = SandboxInstance(heartbeat_interval=10).start()
     api = Mastodon(access_token=sandbox.access_token, api_base_url=sandbox.url)

@@ -632,7 +632,9 @@ class SandboxInstance:
                 return proto.split(",", 1)[0].strip()
         return None
 
-    def _auth_error(self, req: HttpRequest, *, public: bool, websocket: bool = False) -> Response | None:
+    def _auth_error(
+        self, req: HttpRequest, *, public: bool, websocket: bool = False
+    ) -> Response | None:
         token = self._token_of(req, websocket)
         if token is None:
             if public:
@@ -663,6 +665,9 @@ class SandboxInstance:
             "/api/v2/instance",
             "/api/v1/streaming/health",
         ) or not path.startswith("/api/")
+        route = self._match_route(req.method, path)
+        if route is None:
+            return _error(404, "Record not found")
         with self._lock:
             auth = self._auth_error(req, public=public)
             if auth is not None:
@@ -690,17 +695,23 @@ class SandboxInstance:
                     if counter[0] == 0:
                         self._faults.remove(fault)
                     return _error(status)
-        for method, pattern, func in self._routes:
-            if method != req.method and not (method == "GET" and req.method == "HEAD"):
+        func, args = route
+        try:
+            with self._lock:
+                return func(req, *args)
+        except Exception as exc:  # a sandbox bug must not hang the client
+            return _error(500, f"sandbox error: {exc!r}")
+
+    def _match_route(
+        self, method: str, path: str
+    ) -> tuple[Callable[..., Response], tuple[str, ...]] | None:
+        for route_method, pattern, func in self._routes:
+            if route_method != method and not (route_method == "GET" and method == "HEAD"):
                 continue
             match = pattern.fullmatch(path)
             if match is not None:
-                try:
-                    with self._lock:
-                        return func(req, *match.groups())
-                except Exception as exc:  # a sandbox bug must not hang the client
-                    return _error(500, f"sandbox error: {exc!r}")
-        return _error(404, "Record not found")
+                return func, match.groups()
+        return None
 
     def _rate_limit_headers(self, response: Response) -> dict[str, str]:
         if "X-RateLimit-Limit" in response.headers:
@@ -709,8 +720,11 @@ class SandboxInstance:
             now = self.now()
             window = timedelta(seconds=self.rate_limit_window)
             start = self._rl_window_start
-            if start is None or now >= start + window or now < start or (
-                self._rl_count >= self.rate_limit
+            if (
+                start is None
+                or now >= start + window
+                or now < start
+                or (self._rl_count >= self.rate_limit)
             ):
                 start = now
                 self._rl_window_start = now
@@ -754,7 +768,9 @@ class SandboxInstance:
         else:
             self._serve_sse(handler, req)
 
-    def _stream_error(self, handler: SandboxRequestHandler, req: HttpRequest, resp: Response) -> None:
+    def _stream_error(
+        self, handler: SandboxRequestHandler, req: HttpRequest, resp: Response
+    ) -> None:
         self._record(req, resp.status)
         handler.send_full(resp)
 
@@ -858,7 +874,11 @@ class SandboxInstance:
             ("POST", r"/api/v[12]/media", self._post_media),
             ("GET", r"/api/v1/media/([^/]+)", self._get_media),
             ("PUT", r"/api/v1/media/([^/]+)", self._put_media),
-            ("GET", r"/system/media_attachments/files/([^/]+)/(?:original|small)/[^/]+", self._media_file),
+            (
+                "GET",
+                r"/system/media_attachments/files/([^/]+)/(?:original|small)/[^/]+",
+                self._media_file,
+            ),
             ("GET", r"/api/v1/notifications", self._list_notifications),
             ("POST", r"/api/v1/notifications/clear", self._clear_notifications),
             ("GET", r"/api/v1/notifications/([^/]+)", self._get_notification),
@@ -957,7 +977,12 @@ class SandboxInstance:
                 continue
             mention_urls[acct.lower()] = known["url"]
             mentions.append(
-                {"id": known["id"], "username": username, "url": known["url"], "acct": known["acct"]}
+                {
+                    "id": known["id"],
+                    "username": username,
+                    "url": known["url"],
+                    "acct": known["acct"],
+                }
             )
         status = status_entity(
             status_id=self._ids.next(now),
@@ -1042,8 +1067,20 @@ class SandboxInstance:
         sensitive = _truthy(body.get("sensitive"))
         scheduled_raw = body.get("scheduled_at")
         if scheduled_raw:
-            return self._schedule(req, now, key, text, spoiler, media, media_ids, visibility,
-                                  in_reply_to_id, language, sensitive, str(scheduled_raw))
+            return self._schedule(
+                req,
+                now,
+                key,
+                text,
+                spoiler,
+                media,
+                media_ids,
+                visibility,
+                in_reply_to_id,
+                language,
+                sensitive,
+                str(scheduled_raw),
+            )
         status = self._create_bot_status(
             text,
             now,
@@ -1195,7 +1232,7 @@ class SandboxInstance:
         status = self._statuses_by_id.get(status_id)
         if status is None:
             return _error(404)
-        ancestors = []
+        ancestors: list[dict[str, Any]] = []
         parent_id = status["in_reply_to_id"]
         while parent_id and parent_id in self._statuses_by_id and len(ancestors) < 40:
             parent = self._statuses_by_id[parent_id]
@@ -1204,9 +1241,7 @@ class SandboxInstance:
         descendants: list[dict[str, Any]] = []
         frontier = [status_id]
         while frontier:
-            children = [
-                s for s in self._statuses_by_id.values() if s["in_reply_to_id"] in frontier
-            ]
+            children = [s for s in self._statuses_by_id.values() if s["in_reply_to_id"] in frontier]
             children.sort(key=lambda s: int(s["id"]))
             descendants.extend(children)
             frontier = [c["id"] for c in children]
@@ -1218,7 +1253,9 @@ class SandboxInstance:
             return _error(404)
         pinned = [s for s in self.statuses if s.get("pinned")]
         if not status["pinned"] and len(pinned) >= 5:
-            return _error(422, "Validation failed: You have already pinned the maximum number of posts")
+            return _error(
+                422, "Validation failed: You have already pinned the maximum number of posts"
+            )
         status["pinned"] = True
         return Response(200, status)
 
@@ -1368,7 +1405,9 @@ class SandboxInstance:
             extra.extend(("exclude_types[]", t) for t in sorted(exclude))
             base = f"{self.url}/api/v1/notifications?"
             if len(page) == limit:
-                links.append(f'<{base}{urlencode([*extra, ("max_id", page[-1]["id"])])}>; rel="next"')
+                links.append(
+                    f'<{base}{urlencode([*extra, ("max_id", page[-1]["id"])])}>; rel="next"'
+                )
             links.append(f'<{base}{urlencode([*extra, ("min_id", page[0]["id"])])}>; rel="prev"')
             headers["Link"] = ", ".join(links)
         return Response(200, page, headers)

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 __all__ = [
-    "IdGenerator",
     "SUPPORTED_MIME_TYPES",
+    "IdGenerator",
     "count_status_length",
     "iso",
     "iso_date",

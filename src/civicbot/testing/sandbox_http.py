@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import email.parser
 import email.policy
 import json
@@ -100,7 +101,9 @@ def parse_form_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _parse_multipart(content_type: str, raw: bytes) -> tuple[dict[str, Any], dict[str, UploadedFile]]:
+def _parse_multipart(
+    content_type: str, raw: bytes
+) -> tuple[dict[str, Any], dict[str, UploadedFile]]:
     parser = email.parser.BytesParser(policy=email.policy.HTTP)
     message = parser.parsebytes(
         b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw
@@ -153,10 +156,8 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         with self.sockets_lock:
             sockets = list(self.open_sockets)
         for sock in sockets:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 class SandboxRequestHandler(BaseHTTPRequestHandler):
@@ -169,7 +170,7 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().setup()
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
     def handle_one_request(self) -> None:

@@ -16,7 +16,8 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, BinaryIO, Literal
+from io import BufferedIOBase
+from typing import Any, Literal
 
 from wsproto.connection import Connection, ConnectionState, ConnectionType
 from wsproto.events import CloseConnection, Ping, TextMessage
@@ -96,7 +97,7 @@ class StreamConnection:
         *,
         kind: Literal["sse", "websocket"],
         sock: socket.socket,
-        rfile: BinaryIO,
+        rfile: BufferedIOBase,
         heartbeat_interval: float,
         streams: set[str] | None = None,
         on_close: Callable[[StreamConnection], None] | None = None,
@@ -208,8 +209,7 @@ class StreamConnection:
     def _read_loop(self) -> None:
         try:
             while not self._closed:
-                read1 = getattr(self.rfile, "read1", None)
-                data = read1(65536) if read1 is not None else self.rfile.read(1)
+                data = self.rfile.read1(65536)
                 if not data:
                     break
                 if self._ws is not None:

@@ -61,10 +61,10 @@ class FakeWebServer:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 owner._serve(self)
 
-            def do_HEAD(self) -> None:  # noqa: N802
+            def do_HEAD(self) -> None:
                 owner._serve(self, head=True)
 
         self._server = ThreadingHTTPServer((host, port), Handler)
