@@ -208,8 +208,16 @@ class Publisher:
         new_items = [item for _, parts in planned for item in parts]
         if new_items:
             self.bot.state.store.add_pending(self.bot.name, new_items)
-        for result, _ in planned:
-            self._send_draft(result)
+        for index, (result, _) in enumerate(planned):
+            try:
+                self._send_draft(result)
+            except PublishError as exc:
+                # left pending, in order: the retry job (core.pending) or the next start resends
+                for later, _ in planned[index:]:
+                    later.skipped = f"pending: {exc}"
+                self.log.warning("posts left pending", count=len(planned) - index,
+                                 error=str(exc)[:200])
+                break
         return results
 
     def _last_part_key(self, dedup_key: str) -> str:

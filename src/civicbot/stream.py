@@ -315,8 +315,8 @@ class StreamSupervisor:
                 failure.append(exc)
 
         reader = threading.Thread(target=read, daemon=True, name=f"civicbot-sse-{self.bot.name}")
-        self._reader = reader
         reader.start()
+        self._reader = reader
         deadline = time.monotonic() + max(5.0, self.bot.settings.mastodon.request_timeout
                                           .total_seconds())
         while not listener.connected.wait(0.02):
@@ -341,7 +341,7 @@ class StreamSupervisor:
         if listener is not None:
             _abort_response(listener.response)
         reader = self._reader
-        if reader is not None:
+        if reader is not None and reader.ident is not None:
             reader.join(1.0)
         self._reader = None
 

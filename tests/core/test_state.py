@@ -1,0 +1,65 @@
+"""The SQLite state store: records survive a reopen and a kill -9."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, datetime
+from pathlib import Path
+
+from civicbot.state import AccountState, SQLiteStateStore
+
+
+def test_posts_lifecycle_and_order(tmp_path: Path):
+    store = SQLiteStateStore(tmp_path / "s.sqlite3")
+    store.add_pending("ville", [("a", {"text": "A"}), ("b", {"text": "B"})])
+    store.add_pending("ville", [("a", {"text": "changed"})])  # existing keys are kept
+    assert [p.dedup_key for p in store.pending_posts("ville")] == ["a", "b"]
+    assert store.get_post("ville", "a").payload == {"text": "A"}
+    store.mark_sent("ville", "a", "101", "https://x/101")
+    store.mark_failed("ville", "b", "422 too long")
+    assert store.get_post("ville", "a").state == "sent"
+    assert store.get_post("ville", "b").error == "422 too long"
+    assert store.pending_posts("ville") == []
+    assert store.count_posts("ville", "sent") == 1
+    assert store.get_post("musee", "a") is None  # accounts do not share keys
+    store.close()
+
+
+def test_kv_namespaces_and_cursor(tmp_path: Path):
+    store = SQLiteStateStore(tmp_path / "s.sqlite3")
+    weather = AccountState(store, "ville").namespace("weather")
+    weather.set("FRB05:orages", {"level": "orange"})
+    assert weather.get("FRB05:orages") == {"level": "orange"}
+    assert AccountState(store, "musee").namespace("weather").get("FRB05:orages") is None
+    assert weather.items() == {"FRB05:orages": {"level": "orange"}}
+    weather.delete("FRB05:orages")
+    assert weather.get("FRB05:orages", "none") == "none"
+    store.mark_notification("ville", "42", cursor="42")
+    assert store.get_cursor("ville", "notifications") == "42"
+    assert store.notification_seen("ville", "42")
+    assert not store.notification_seen("musee", "42")
+    when = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
+    store.set_job_run("ville", "semaine", when, "ok")
+    assert store.get_job_run("ville", "semaine") == (when, "ok")
+
+
+def test_survives_kill_9(tmp_path: Path):
+    path = tmp_path / "state.sqlite3"
+    script = textwrap.dedent(f"""
+        import os, signal
+        from civicbot.state import SQLiteStateStore
+        store = SQLiteStateStore({str(path)!r})
+        store.add_pending("ville", [("k1", {{"text": "pending"}})])
+        store.mark_notification("ville", "77", cursor="77")
+        store.kv_set("ville", "core", "paused", True)
+        os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    result = subprocess.run([sys.executable, "-c", script], check=False)
+    assert result.returncode == -9
+    store = SQLiteStateStore(path)
+    assert [p.dedup_key for p in store.pending_posts("ville")] == ["k1"]
+    assert store.get_cursor("ville", "notifications") == "77"
+    assert store.kv_get("ville", "core", "paused") is True
+    store.close()
