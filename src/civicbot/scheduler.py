@@ -158,7 +158,8 @@ class JobScheduler:
     def next_run_times(self) -> dict[str, datetime | None]:
         """Next run time of every job (``None``: done or past its ``until``)."""
         if self._scheduler is not None:
-            return {j.id: j.next_run_time for j in self._scheduler.get_jobs()}
+            live = {j.id: j.next_run_time for j in self._scheduler.get_jobs()}
+            return {job_id: live.get(job_id) for job_id in self.jobs}
         return {job.id: self._first_run(job) for job in self.jobs.values()}
 
     def grace(self, job: Job) -> timedelta:
