@@ -1,1 +1,83 @@
-"""civicbot plugin auto_reply (work in progress)."""
+"""civicbot plugin ``auto_reply``: answers residents' mentions, safely.
+
+Commands registered by any plugin ("agenda", "météo"...) are tried first, then the FAQ rules of
+the ``plugins.auto_reply`` section, then the fallback. Bots, ``#nobot`` profiles and the bot
+itself are never answered; a cooldown per account and a cap per conversation prevent loops.
+Admins can pause and resume the bot and ask for its state. See docs/plugins/auto_reply.md.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from civicbot import Bot, Command, hookimpl
+from civicbot_auto_reply.builtin_commands import builtin_commands
+from civicbot_auto_reply.config import AutoReplyConfig, Rule
+from civicbot_auto_reply.responder import Responder
+
+__all__ = [
+    "AutoReplyConfig",
+    "Rule",
+    "civicbot_config_schema",
+    "civicbot_on_mention",
+    "civicbot_register_commands",
+    "civicbot_startup",
+]
+
+SECTION = "auto_reply"
+_responders: weakref.WeakKeyDictionary[Bot, Responder] = weakref.WeakKeyDictionary()
+
+
+def _config(bot: Bot) -> AutoReplyConfig | None:
+    config = bot.plugin_config(SECTION)
+    return config if isinstance(config, AutoReplyConfig) else None
+
+
+def responder_for(bot: Bot) -> Responder | None:
+    """The plugin's state for this bot (None when the section is absent)."""
+    config = _config(bot)
+    if config is None:
+        return None
+    responder = _responders.get(bot)
+    if responder is None or responder.config is not config:
+        responder = Responder(bot, config)
+        _responders[bot] = responder
+    return responder
+
+
+@hookimpl
+def civicbot_config_schema(register: Callable[[str, type[Any]], None]) -> None:
+    register(SECTION, AutoReplyConfig)
+
+
+@hookimpl
+def civicbot_register_commands(register: Callable[[Command], None], bot: Bot) -> None:
+    if _config(bot) is None:
+        return
+
+    def rule_help(language: str) -> list[str]:
+        responder = responder_for(bot)
+        return responder.rule_help(language) if responder is not None else []
+
+    for command in builtin_commands(bot, rule_help):
+        register(command)
+
+
+@hookimpl
+def civicbot_startup(bot: Bot) -> None:
+    responder = responder_for(bot)
+    if responder is None:
+        return
+    removed = responder.limits.prune(bot.now())
+    bot.log.info("auto-reply ready", rules=len(responder.rules),
+                 commands=[c.name for c in bot.commands], admins=len(responder.config.admins),
+                 forgotten_entries=removed)
+
+
+@hookimpl
+def civicbot_on_mention(bot: Bot, status: dict[str, Any], notification: dict[str, Any]) -> None:
+    responder = responder_for(bot)
+    if responder is not None:
+        responder.handle(status, notification)

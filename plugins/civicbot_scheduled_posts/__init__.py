@@ -1,1 +1,86 @@
-"""civicbot plugin scheduled_posts (work in progress)."""
+"""civicbot plugin ``scheduled_posts``: a content calendar that survives restarts.
+
+Posts are declared in the config (``plugins.scheduled_posts.posts``) and/or as Markdown files
+with YAML front matter in ``posts_dir``. Each post is a job whose id is the post id: listed by
+``civicbot jobs``, run by ``civicbot run-job ID``, shown by ``civicbot preview ID --at ...``.
+See docs/plugins/scheduled_posts.md.
+
+For tests and tools: :func:`reload` rescans ``posts_dir`` of a bot now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
+
+from civicbot import Job, hookimpl
+from civicbot_scheduled_posts.config import MediaSpec, PostSpec, ScheduledPostsConfig
+from civicbot_scheduled_posts.content_calendar import (
+    RELOAD_JOB_ID,
+    ContentCalendar,
+    ReloadReport,
+    calendar_for,
+    forget,
+)
+
+if TYPE_CHECKING:
+    from civicbot import Bot
+
+__all__ = [
+    "RELOAD_JOB_ID",
+    "ContentCalendar",
+    "MediaSpec",
+    "PostSpec",
+    "ReloadReport",
+    "ScheduledPostsConfig",
+    "calendar_for",
+    "civicbot_config_schema",
+    "civicbot_register_jobs",
+    "civicbot_shutdown",
+    "civicbot_startup",
+    "reload",
+]
+
+SECTION = "scheduled_posts"
+
+
+def _config(bot: Bot) -> ScheduledPostsConfig | None:
+    config = bot.plugin_config(SECTION)
+    return config if isinstance(config, ScheduledPostsConfig) else None
+
+
+@hookimpl
+def civicbot_config_schema(register: Callable[[str, type[BaseModel]], None]) -> None:
+    register(SECTION, ScheduledPostsConfig)
+
+
+@hookimpl
+def civicbot_register_jobs(register: Callable[[Job], None], bot: Bot) -> None:
+    config = _config(bot)
+    if config is None:
+        return
+    for job in ContentCalendar(bot, config).load():
+        register(job)
+
+
+@hookimpl
+def civicbot_startup(bot: Bot) -> None:
+    """Native posts are submitted to the server at start (not at their time)."""
+    calendar = calendar_for(bot)
+    if calendar is not None:
+        calendar.sync_native()
+
+
+@hookimpl
+def civicbot_shutdown(bot: Bot) -> None:
+    forget(bot)
+
+
+def reload(bot: Bot) -> ReloadReport:
+    """Rescan ``posts_dir`` now (what the ``scheduled_posts.reload`` job does every 10 s)."""
+    calendar = calendar_for(bot)
+    if calendar is None:
+        return ReloadReport()
+    return calendar.reload()

@@ -307,9 +307,9 @@ class Bot:
         """Start and block until :meth:`request_stop` (or a fatal error), then stop cleanly."""
         try:
             self.start()
-            while not self._stop_requested.wait(0.5):
-                if self.stream is not None and self.stream.fatal_error is not None:
-                    raise self.stream.fatal_error
+            self._stop_requested.wait()
+            if self.stream is not None and self.stream.fatal_error is not None:
+                raise self.stream.fatal_error
         finally:
             self.stop()
 

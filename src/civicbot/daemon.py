@@ -1,8 +1,18 @@
-"""The daemon: every account of a config file in one process, each isolated from the others."""
+"""The daemon: every account of a config file in one process, each isolated from the others.
+
+Each account is a :class:`~civicbot.Bot` with its own Mastodon client (and so its own rate-limit
+budget), stream, notification cursor, dedup keys, jobs and plugin manager; they share one
+SQLite state store where every row is scoped by the account's name. An account whose token is
+refused (at start or later) is stopped and reported by ``/healthz``; the others go on. An
+unreachable instance is not fatal: that account's stream and publisher retry with backoff.
+
+Every log line carries ``account`` (``"*"`` for the daemon's own lines).
+"""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -12,8 +22,11 @@ import structlog
 from civicbot.bot import Bot
 from civicbot.config import Config, load_config
 from civicbot.errors import AuthenticationError, CivicbotError
+from civicbot.metrics import METRICS_PLUGIN, ReplyCounter
 from civicbot.plugins import make_plugin_manager
 from civicbot.state import SQLiteStateStore, StateStore
+
+HEALTHY_STREAM_STATES = frozenset({"connected", "polling"})
 
 
 class Daemon:
@@ -24,17 +37,25 @@ class Daemon:
         self.config = config
         self.dry_run = config.core.dry_run if dry_run is None else dry_run
         self.http_address = http or config.core.http
-        self.log = structlog.get_logger("civicbot.daemon")
+        self.log = structlog.get_logger("civicbot.daemon").bind(account="*")
         self.store: StateStore = SQLiteStateStore(":memory:" if self.dry_run
                                                   else config.core.state)
-        plugins = list(plugins)
-        self.bots = [Bot.from_settings(s, plugins=plugins, dry_run=self.dry_run, store=self.store,
+        self.reply_counter = ReplyCounter()
+        extra = [*plugins, (METRICS_PLUGIN, self.reply_counter)]
+        self.bots = [Bot.from_settings(s, plugins=extra, dry_run=self.dry_run, store=self.store,
                                        load_entry_points=load_entry_points)
                      for s in config.accounts]
         self.failed: dict[str, BaseException] = {}
         self._stop = threading.Event()
+        self._stopped = False
+        self._stop_lock = threading.Lock()
+        self._monitor: threading.Thread | None = None
         self._http: Any = None
+        #: ``time.monotonic()`` when :meth:`start` began.
         self.started_at: float | None = None
+        #: Seconds from :meth:`start` until every stream was first connected or polling.
+        self.ready_after: float | None = None
+        self._ready = threading.Event()
 
     @classmethod
     def from_config(cls, path: str | Path, **kwargs: Any) -> Daemon:
@@ -43,84 +64,166 @@ class Daemon:
                                  load_entry_points=kwargs.get("load_entry_points", True))
         return cls(load_config(path, pm=pm), **kwargs)
 
-    def start(self) -> None:
-        import time
+    @property
+    def http(self) -> Any:
+        """The running :class:`~civicbot.http.HealthServer`, if any."""
+        return self._http
 
+    def bot(self, name: str) -> Bot:
+        for bot in self.bots:
+            if bot.name == name:
+                return bot
+        raise KeyError(name)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the endpoint and every account (in parallel); return once each has started
+        or failed. Streams connect in the background (see :meth:`wait_ready`)."""
         self.started_at = time.monotonic()
         if self.http_address:
             from civicbot.http import HealthServer
 
             self._http = HealthServer(self, self.http_address)
             self._http.start()
+        self.log.info("daemon starting", accounts=[b.name for b in self.bots],
+                      dry_run=self.dry_run)
         threads = [threading.Thread(target=self._start_bot, args=(bot,), daemon=True,
                                     name=f"civicbot-start-{bot.name}") for bot in self.bots]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
+        self._monitor = threading.Thread(target=self._watch, daemon=True,
+                                         name="civicbot-daemon-monitor")
+        self._monitor.start()
 
     def _start_bot(self, bot: Bot) -> None:
         try:
             bot.start()
-        except CivicbotError as exc:
-            self.failed[bot.name] = exc
-            bot.log.error("account failed to start; the others go on", error=str(exc))
-        except Exception as exc:  # one account's bug never stops the others
-            self.failed[bot.name] = exc
-            bot.log.error("account failed to start; the others go on", exc_info=exc)
+        except Exception as exc:  # one account's failure or bug never stops the others
+            self._fail(bot, exc, "account failed to start; the others go on")
+
+    def _fail(self, bot: Bot, exc: BaseException, message: str) -> None:
+        if bot.name in self.failed:
+            return
+        self.failed[bot.name] = exc
+        if isinstance(exc, CivicbotError):
+            bot.log.error(message, error=str(exc))
+        else:
+            bot.log.error(message, exc_info=exc)
+        threading.Thread(target=self._stop_bot, args=(bot,), daemon=True,
+                         name=f"civicbot-stop-{bot.name}").start()
+
+    def _stop_bot(self, bot: Bot) -> None:
+        try:
+            bot.stop()
+        except Exception as exc:
+            bot.log.error("account did not stop cleanly", exc_info=exc)
+
+    def _watch(self) -> None:
+        """Stop accounts whose stream hit a fatal error; note when every stream is ready."""
+        while not self._stop.is_set():
+            for bot in self.bots:
+                stream = bot.stream
+                if stream is not None and stream.fatal_error is not None:
+                    self._fail(bot, stream.fatal_error, "account stopped; the others go on")
+            if self.ready_after is None and self.started_at is not None:
+                live = [b for b in self.bots if b.name not in self.failed]
+                if all(b.stream is not None and b.stream.state in HEALTHY_STREAM_STATES
+                       for b in live):
+                    self.ready_after = time.monotonic() - self.started_at
+                    self._ready.set()
+                    self.log.info("every stream connected", seconds=round(self.ready_after, 3),
+                                  failed=sorted(self.failed))
+            if self.failed and len(self.failed) == len(self.bots):
+                self._ready.set()
+            self._stop.wait(0.02 if self.ready_after is None else 0.5)
+
+    def wait_ready(self, timeout: float = 10.0) -> bool:
+        """Wait until every account that did not fail has its stream connected or polling;
+        False on timeout or when every account failed."""
+        return self._ready.wait(timeout) and len(self.failed) < len(self.bots)
 
     def request_stop(self) -> None:
+        """Ask :meth:`run` to return (safe from signal handlers and other threads)."""
         self._stop.set()
         for bot in self.bots:
             bot.request_stop()
 
-    def healthy(self) -> tuple[bool, list[str]]:
-        """True when every stream is connected or polling and every scheduler runs."""
-        reasons = []
-        for bot in self.bots:
-            if bot.name in self.failed:
-                reasons.append(f"{bot.name}: failed: {self.failed[bot.name]}")
-                continue
-            stream = bot.stream
-            if stream is None or stream.state not in {"connected", "polling"}:
-                reasons.append(f"{bot.name}: stream {stream.state if stream else 'not started'}")
-            if not bot.scheduler.running:
-                reasons.append(f"{bot.name}: scheduler not running")
-        return (not reasons, reasons)
-
     def run(self) -> None:
-        """Start every account and block until :meth:`request_stop`; then stop cleanly.
+        """Start every account and block until :meth:`request_stop` or until every account
+        failed; then stop cleanly.
 
         With a single account, a refused token ends the run with :class:`AuthenticationError`.
         """
         try:
             self.start()
             while not self._stop.wait(0.5):
-                for bot in self.bots:
-                    stream = bot.stream
-                    if stream is not None and stream.fatal_error is not None \
-                            and bot.name not in self.failed:
-                        self.failed[bot.name] = stream.fatal_error
-                        bot.log.error("account stopped", error=str(stream.fatal_error))
-                        threading.Thread(target=bot.stop, daemon=True).start()
-                if len(self.failed) == len(self.bots):
+                if self.failed and len(self.failed) == len(self.bots):
+                    self.log.error("every account failed; stopping")
                     break
         finally:
             self.stop()
-        if len(self.bots) == 1 and self.failed:
-            error = next(iter(self.failed.values()))
+        if self.failed and len(self.failed) == len(self.bots):
+            error = next(iter(self.failed.values())) if len(self.bots) == 1 else None
             if isinstance(error, AuthenticationError):
                 raise error
-            raise CivicbotError(str(error))
+            raise CivicbotError("; ".join(f"{n}: {e}" for n, e in self.failed.items()))
 
     def stop(self) -> None:
+        """Stop every account (in parallel), the endpoint and the state store."""
+        with self._stop_lock:
+            if self._stopped:
+                return
+            self._stopped = True
         self._stop.set()
-        threads = [threading.Thread(target=bot.stop, daemon=True) for bot in self.bots]
+        threads = [threading.Thread(target=self._stop_bot, args=(bot,), daemon=True)
+                   for bot in self.bots]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(30)
+        if self._monitor is not None:
+            self._monitor.join(2)
         if self._http is not None:
             self._http.stop()
             self._http = None
         self.store.close()
+        self.log.info("daemon stopped")
+
+    # -- health -------------------------------------------------------------------------------
+    def account_problems(self, bot: Bot) -> list[str]:
+        """Why one account is not healthy (empty when it is)."""
+        if bot.name in self.failed:
+            return [f"failed: {self.failed[bot.name]}"]
+        if self.started_at is None:
+            return ["not started"]
+        if self._stopped:
+            return ["stopped"]
+        problems = []
+        stream = bot.stream
+        if stream is None or stream.state not in HEALTHY_STREAM_STATES:
+            problems.append(f"stream {stream.state if stream else 'not started'}")
+        if not bot.scheduler.running:
+            problems.append("scheduler not running")
+        return problems
+
+    def healthy(self) -> tuple[bool, list[str]]:
+        """True when every stream is connected or polling and every scheduler runs; else the
+        reasons, one per problem, as ``"<account>: <problem>"``."""
+        reasons = [f"{bot.name}: {p}" for bot in self.bots for p in self.account_problems(bot)]
+        return (not reasons, reasons)
+
+    def health_report(self) -> dict[str, dict[str, Any]]:
+        """Per account: ok, problems, stream health (state, transport, lag, counters)."""
+        report: dict[str, dict[str, Any]] = {}
+        for bot in self.bots:
+            problems = self.account_problems(bot)
+            entry: dict[str, Any] = {"ok": not problems, "problems": problems}
+            if bot.stream is not None:
+                health = bot.stream.health()
+                health.pop("account", None)
+                health.pop("updated_at", None)
+                entry["stream"] = health
+            report[bot.name] = entry
+        return report

@@ -61,9 +61,9 @@ REDACTOR = Redactor()
 def configure_logging(fmt: str = "auto", level: str = "info", stream: TextIO | None = None
                       ) -> None:
     """Configure structlog (and the stdlib loggers of libraries) once for the process."""
-    stream = stream or sys.stderr
+    target = stream or sys.stderr
     if fmt == "auto":
-        fmt = "console" if stream.isatty() else "json"
+        fmt = "console" if target.isatty() else "json"
     processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -72,15 +72,16 @@ def configure_logging(fmt: str = "auto", level: str = "info", stream: TextIO | N
         REDACTOR,
     ]
     renderer: Any = (structlog.processors.JSONRenderer(ensure_ascii=False) if fmt == "json"
-                     else structlog.dev.ConsoleRenderer(colors=stream.isatty()))
+                     else structlog.dev.ConsoleRenderer(colors=target.isatty()))
     numeric = getattr(logging, level.upper(), logging.INFO)
     structlog.configure(
         processors=[*processors, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=stream),
+        # resolve sys.stderr at each use, so a replaced stderr (tests, daemons) is honoured
+        logger_factory=lambda *args: structlog.PrintLogger(file=stream or sys.stderr),
         cache_logger_on_first_use=False,
     )
-    logging.basicConfig(level=max(numeric, logging.WARNING), stream=stream,
+    logging.basicConfig(level=max(numeric, logging.WARNING), stream=target,
                         format="%(levelname)s %(name)s: %(message)s", force=True)
     for noisy in ("apscheduler", "urllib3", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -108,10 +108,9 @@ class DaemonCollector(Collector):
                           "Mentions older than stream.max_mention_age, not answered")
 
         reply_counts = daemon.reply_counter.replies
-        unhealthy = {r.split(":", 1)[0] for r in daemon.healthy()[1]}
         for bot in daemon.bots:
             acc = [bot.name]
-            up.add_metric(acc, 0 if bot.name in unhealthy else 1)
+            up.add_metric(acc, 0 if daemon.account_problems(bot) else 1)
             paused.add_metric(acc, 1 if _paused(bot) else 0)
             sent.add_metric(acc, bot.publisher.sent_count)
             replies.add_metric(acc, reply_counts.get(bot.name, 0))

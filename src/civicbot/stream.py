@@ -32,10 +32,14 @@ import structlog
 from mastodon import (
     MastodonAPIError,
     MastodonError,
+    MastodonMalformedEventError,
     MastodonNetworkError,
     MastodonUnauthorizedError,
     StreamListener,
 )
+from mastodon.errors import MastodonReadTimeout
+from requests.exceptions import ChunkedEncodingError, ReadTimeout
+from requests.exceptions import ConnectionError as RequestsConnectionError
 
 from civicbot.dispatch import Dispatcher, created_at, id_key
 from civicbot.errors import AuthenticationError
@@ -76,10 +80,36 @@ class _Listener(StreamListener):  # type: ignore[misc]
         self.aborted: BaseException | None = None
 
     def handle_stream(self, response: Any) -> None:
+        """Read server-sent events a chunk at a time (Mastodon.py reads one byte at a time,
+        which caps a stream near 100 notifications/s), then parse and dispatch each event
+        with Mastodon.py's own parser."""
         self.response = response
         self.connected.set()
         self.supervisor._activity()
-        super().handle_stream(response)
+        event: dict[str, str] = {}
+        buffer = b""
+        try:
+            for chunk in response.iter_content(chunk_size=None):
+                if not chunk:
+                    continue
+                buffer += chunk
+                *lines, buffer = buffer.split(b"\n")
+                for raw in lines:
+                    try:
+                        line = raw.decode("utf-8")
+                    except UnicodeDecodeError as err:
+                        raise MastodonMalformedEventError("Malformed UTF-8") from err
+                    if line == "":
+                        self._dispatch(event)
+                        event = {}
+                    else:
+                        event = self._parse_line(line, event)
+        except ChunkedEncodingError as err:
+            raise MastodonNetworkError("Server ceased communication.") from err
+        except ReadTimeout as err:
+            raise MastodonReadTimeout("Timed out while reading from server.") from err
+        except RequestsConnectionError as err:
+            raise MastodonNetworkError("Requests reports connection error.") from err
 
     def handle_heartbeat(self) -> None:
         self.supervisor._activity()
@@ -171,7 +201,8 @@ class StreamSupervisor:
         if self._thread is not None:
             self._thread.join(5.0)
         self.dispatcher.stop(self.cfg.shutdown_grace.total_seconds())
-        self._set_state("stopped")
+        if self.fatal_error is None:
+            self._set_state("stopped")
 
     def health(self) -> dict[str, Any]:
         """Stream state, last event time, reconnects, queue depth, handled and failed counts."""

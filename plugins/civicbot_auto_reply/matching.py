@@ -1,0 +1,110 @@
+"""Finding what a mention asks for: commands (at the start), keywords (whole words, any case,
+with or without accents) and regular expressions."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from civicbot import Command
+from civicbot_auto_reply.sanitize import MAX_ECHO, plain
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+_ARGS_STRIP = " \t\n,;:.!?-–—«»\"'’"
+
+
+def fold_with_map(text: str) -> tuple[str, list[int]]:
+    """Case-folded, accent-free ``text``, and for each of its characters the index of the
+    character of ``text`` it comes from (plus a final entry, ``len(text)``)."""
+    out: list[str] = []
+    where: list[int] = []
+    for index, char in enumerate(text):
+        folded = unicodedata.normalize("NFKD", char.casefold().replace("’", "'"))
+        for piece in folded:
+            if unicodedata.combining(piece):
+                continue
+            out.append(piece)
+            where.append(index)
+    where.append(len(text))
+    return "".join(out), where
+
+
+def fold(text: str) -> str:
+    """Case-folded, accent-free text: how keywords and command names are compared."""
+    return fold_with_map(text)[0]
+
+
+def words_pattern(phrase: str) -> str:
+    """A regex matching the words of ``phrase`` (folded) separated by any punctuation/space."""
+    tokens = _TOKEN.findall(fold(phrase))
+    return r"[\W_]+".join(re.escape(t) for t in tokens)
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a rule matched, as templates see it (plain, capped text)."""
+
+    match: str
+    groups: tuple[str, ...] = ()
+    named: dict[str, str] = field(default_factory=dict)
+
+
+class KeywordMatcher:
+    """Matches any of the keywords as whole words, ignoring case and accents."""
+
+    def __init__(self, keywords: Iterable[str]) -> None:
+        patterns = sorted({words_pattern(k) for k in keywords if words_pattern(k)},
+                          key=len, reverse=True)
+        self.pattern = re.compile(r"(?<!\w)(?:" + "|".join(patterns) + r")(?!\w)")
+
+    def search(self, text: str) -> Found | None:
+        folded, where = fold_with_map(text)
+        m = self.pattern.search(folded)
+        if m is None:
+            return None
+        original = text[where[m.start()]:where[m.end()]]
+        return Found(match=plain(original, MAX_ECHO))
+
+
+class RegexMatcher:
+    """Matches a regular expression on the text as written."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = re.compile(pattern)
+
+    def search(self, text: str) -> Found | None:
+        m = self.pattern.search(text)
+        if m is None:
+            return None
+        return Found(
+            match=plain(m.group(0), MAX_ECHO),
+            groups=tuple(plain(g or "", MAX_ECHO) for g in m.groups()),
+            named={k: plain(v or "", MAX_ECHO) for k, v in m.groupdict().items()},
+        )
+
+
+@dataclass(frozen=True)
+class CommandMatch:
+    command: Command
+    name: str
+    args: str
+
+
+def match_command(text: str, commands: Sequence[Command]) -> CommandMatch | None:
+    """The command the text starts with (or is equal to), longest name first; the words after
+    the name are the arguments."""
+    folded, where = fold_with_map(text)
+    candidates = sorted(
+        ((words_pattern(name), name, command) for command in commands for name in command.names),
+        key=lambda item: len(item[0]), reverse=True,
+    )
+    for pattern, name, command in candidates:
+        if not pattern:
+            continue
+        m = re.match(r"[\W_]*" + pattern + r"(?!\w)", folded)
+        if m is not None:
+            args = text[where[m.end()]:].strip(_ARGS_STRIP)
+            return CommandMatch(command=command, name=name, args=args)
+    return None

@@ -1,0 +1,203 @@
+"""From a mention to (at most) one reply.
+
+Order of decisions, for each mention:
+
+1. already answered (a reply with this mention's dedup key exists: re-delivery, edit) → nothing;
+2. refusals: own account, bot accounts, ``#nobot``/``#noreply`` profiles → nothing;
+3. the text (plain, without mentions nor links) starts with a command name → that command
+   (admin-only commands only for admins: for anyone else the word is ordinary text);
+4. while the bot is paused only admin commands are answered;
+5. cooldown of the sender and cap of the conversation (admins are exempt);
+6. command answer, else the first matching rule, else the fallback (or nothing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from civicbot import Bot, Command, CommandContext
+from civicbot_auto_reply import texts
+from civicbot_auto_reply.config import AutoReplyConfig, Localised, Rule
+from civicbot_auto_reply.etiquette import Limits, is_admin, refusal
+from civicbot_auto_reply.matching import Found, KeywordMatcher, RegexMatcher, match_command
+from civicbot_auto_reply.sanitize import mention_text, sender_name, truncate
+from civicbot_auto_reply.templates import render
+
+#: Replies are never longer than this (Mastodon's usual limit), @mention included.
+MAX_REPLY = 500
+
+
+def dedup_key(status: Mapping[str, Any]) -> str:
+    return f"auto_reply:{status['id']}"
+
+
+def choose(value: Localised, language: str | None, default_language: str) -> tuple[str, str]:
+    """The template for the resident's language if there is one, else the bot's language."""
+    if isinstance(value, str):
+        return value, default_language
+    return texts.pick_with_language(value, language, default_language)
+
+
+@dataclass
+class CompiledRule:
+    rule: Rule
+    matcher: KeywordMatcher | RegexMatcher
+
+    def search(self, text: str) -> Found | None:
+        return self.matcher.search(text)
+
+
+@dataclass
+class Answer:
+    text: str
+    language: str
+    admin: bool = False
+
+
+@dataclass
+class Responder:
+    """Everything the plugin keeps for one bot."""
+
+    bot: Bot
+    config: AutoReplyConfig
+    rules: list[CompiledRule] = field(default_factory=list)
+    _local_domains: set[str] | None = None
+
+    def __post_init__(self) -> None:
+        for rule in self.config.rules:
+            matcher: KeywordMatcher | RegexMatcher = (
+                RegexMatcher(rule.regex) if rule.regex is not None
+                else KeywordMatcher(rule.keywords))
+            self.rules.append(CompiledRule(rule, matcher))
+        self.limits = Limits(self.bot, self.config.cooldown, self.config.max_replies_per_thread)
+
+    # -- helpers ---------------------------------------------------------------------------
+    def local_domains(self) -> set[str]:
+        """Domains of the bot's own instance (local accounts have no domain in their acct)."""
+        if self._local_domains is None:
+            domains: set[str] = set()
+            for url in (self.bot.account.get("url"), self.bot.settings.mastodon.api_base_url):
+                host = urlsplit(str(url or "")).hostname
+                if host:
+                    domains.add(host)
+            try:
+                domain = self.bot.client.instance_v2().get("domain")
+                if domain:
+                    domains.add(str(domain))
+            except Exception as exc:  # the check still works with the URL hosts
+                self.bot.log.warning("could not read the instance's domain", error=str(exc))
+            self._local_domains = domains
+        return self._local_domains
+
+    def is_admin(self, acct: str) -> bool:
+        return bool(self.config.admins) and is_admin(acct, self.config.admins,
+                                                     self.local_domains())
+
+    def resident_language(self, status: Mapping[str, Any]) -> str:
+        language = str(status.get("language") or "").split("-")[0].lower()
+        return language or self.bot.language
+
+    def rule_help(self, language: str) -> list[str]:
+        return [choose(r.rule.help, language, self.bot.language)[0]
+                for r in self.rules if r.rule.help is not None]
+
+    # -- the decision ----------------------------------------------------------------------
+    def handle(self, status: Mapping[str, Any], notification: Mapping[str, Any]) -> None:
+        bot, log = self.bot, self.bot.log
+        key = dedup_key(status)
+        account: Mapping[str, Any] = status.get("account") or {}
+        acct = str(account.get("acct") or "")
+        if bot.state.post(key) is not None:
+            log.info("mention already answered; skipped", status_id=status["id"])
+            return
+        reason = refusal(bot, account, self.config.allow_bots)
+        if reason is not None:
+            log.info("mention not answered", reason=reason, acct=acct, status_id=status["id"])
+            return
+        text = mention_text(str(status.get("content") or ""))
+        admin = self.is_admin(acct)
+        usable = [c for c in bot.commands if admin or not c.admin_only]
+        found = match_command(text, usable)
+        admin_command = found is not None and found.command.admin_only
+        if bot.paused and not admin_command:
+            log.info("bot paused; mention not answered", acct=acct, status_id=status["id"])
+            return
+        conversation = self.limits.conversation(status)
+        if not admin:
+            if self.limits.cooling_down(acct, bot.now()):
+                log.info("mention not answered", reason="cooldown", acct=acct,
+                         status_id=status["id"])
+                return
+            if self.limits.thread_full(conversation):
+                log.info("mention not answered", reason="conversation cap", acct=acct,
+                         status_id=status["id"], conversation=conversation)
+                return
+        language = self.resident_language(status)
+        if found is not None:
+            answer = self.run_command(found.command, found.args, status, notification, acct,
+                                      language, admin)
+        else:
+            answer = self.from_rules(text, account, language)
+        if answer is None:
+            return
+        self.send(status, acct, conversation, answer)
+
+    def run_command(self, command: Command, args: str, status: Mapping[str, Any],
+                    notification: Mapping[str, Any], acct: str, language: str,
+                    admin: bool) -> Answer | None:
+        lang = language if language in texts.LANGUAGES else self.bot.language
+        ctx = CommandContext(bot=self.bot, status=dict(status), notification=dict(notification),
+                             sender=acct, args=args, language=lang, is_admin=admin)
+        try:
+            text = command.handler(ctx)
+        except Exception as exc:
+            self.bot.log.error("command failed", command=command.name, plugin=command.plugin,
+                               exc_info=exc)
+            return None
+        if not text or not text.strip():
+            return None
+        return Answer(text=text.strip(), language=lang, admin=command.admin_only)
+
+    def from_rules(self, text: str, account: Mapping[str, Any], language: str) -> Answer | None:
+        sender = sender_name(dict(account))
+        for compiled in self.rules:
+            found = compiled.search(text)
+            if found is not None:
+                source, lang = choose(compiled.rule.reply, language, self.bot.language)
+                return self.render(source, lang, sender, found)
+        if self.config.fallback is None:
+            return None
+        source, lang = choose(self.config.fallback, language, self.bot.language)
+        return self.render(source, lang, sender, Found(match=""))
+
+    def render(self, source: str, language: str, sender: str, found: Found) -> Answer | None:
+        values = {"sender": sender, "match": found.match, "groups": found.groups,
+                  "named": found.named, "language": language}
+        try:
+            text = render(source, values)
+        except Exception as exc:
+            self.bot.log.error("reply template failed", template=source[:80], exc_info=exc)
+            return None
+        return Answer(text=text, language=language) if text else None
+
+    def send(self, status: Mapping[str, Any], acct: str, conversation: str,
+             answer: Answer) -> None:
+        bot = self.bot
+        limit = min(MAX_REPLY, bot.publisher.max_characters)
+        body = truncate(answer.text, limit - len(f"@{acct} "))
+        result = bot.reply(
+            status, body, dedup_key=dedup_key(status), language=answer.language,
+            # an admin's command is answered privately, even while paused
+            visibility="direct" if answer.admin else None, ignore_pause=answer.admin,
+        )
+        if result.statuses:
+            self.limits.record(acct, status, conversation,
+                               [str(s["id"]) for s in result.statuses], bot.now())
+            bot.log.info("mention answered", acct=acct, status_id=status["id"],
+                         reply_id=result.status_id)
+        else:
+            bot.log.info("reply not sent", acct=acct, status_id=status["id"],
+                         reason=result.skipped)

@@ -1,0 +1,308 @@
+"""The supervised stream: faults injected by the sandbox, every mention answered exactly once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from civicbot import AuthenticationError, hookimpl
+from civicbot.cli import main
+from civicbot.testing import SandboxInstance
+
+FAULTY_STREAM = {"stream": {"watchdog": "0.6s", "backoff_initial": "0.02s", "backoff_max": "0.2s"}}
+
+
+class Echo:
+    """Answers every mention; remembers the order it saw them in."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self.lock = threading.Lock()
+
+    @hookimpl
+    def civicbot_on_mention(self, bot, status, notification):
+        with self.lock:
+            self.seen.append(str(notification["id"]))
+        bot.reply(status, "Bien reçu, merci !")
+
+
+class Boom:
+    @hookimpl
+    def civicbot_on_mention(self, bot, status, notification):
+        raise RuntimeError("this plugin is broken")
+
+
+def replies_by_mention(sandbox: SandboxInstance) -> Counter[str]:
+    return Counter(s["in_reply_to_id"] for s in sandbox.statuses if s["in_reply_to_id"])
+
+
+def mention_ids(sandbox: SandboxInstance) -> list[str]:
+    return [n["status"]["id"] for n in sandbox.notifications if n["type"] == "mention"]
+
+
+def wait_for(predicate, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_every_mention_answered_once_through_drops_stalls_refusals_and_5xx(civicbot_make_bot):
+    sandbox = SandboxInstance(heartbeat_interval=0.1).start()
+    try:
+        echo = Echo()
+        bot = civicbot_make_bot(plugins=[echo], config=FAULTY_STREAM, sandbox=sandbox)
+        bot.start()
+        assert bot.stream.wait_state({"connected"})
+        faults = (["drop"] * 5 + ["stall"] * 2 + ["refuse"] * 3 + ["rest502"])
+        for batch, fault in enumerate([*faults, None]):
+            for i in range(200 // (len(faults) + 1) + (1 if batch < 200 % (len(faults) + 1) else 0)):
+                sandbox.inject_mention(f"question {batch}-{i}", acct=f"r{batch}x{i}@ville.example")
+            before = bot.stream.reconnects
+            if fault == "drop":
+                sandbox.drop_streams()
+            elif fault == "stall":
+                sandbox.stall_streams()
+            elif fault == "refuse":
+                sandbox.refuse_streams(1, status=503)
+                sandbox.drop_streams()
+            elif fault == "rest502":
+                sandbox.fail_next(4, status=502, path_prefix="/api/v1/notifications")
+                sandbox.drop_streams()
+            if fault is not None:  # let the supervisor notice and reconnect before the next one
+                assert wait_for(lambda b=before: bot.stream.reconnects > b
+                                and bot.stream.state == "connected", timeout=20), fault
+        ids = mention_ids(sandbox)
+        assert len(ids) == 200
+        assert wait_for(lambda: len(replies_by_mention(sandbox)) == 200, timeout=60)
+        bot.stream.dispatcher.wait_idle()
+        counts = replies_by_mention(sandbox)
+        assert set(counts) == set(ids)
+        assert max(counts.values()) == 1, "a mention was answered twice"
+        assert bot.stream.reconnects >= 11
+        assert echo.seen == sorted(echo.seen, key=lambda x: (len(x), x)), "not in id order"
+        health = bot.stream.health()
+        assert health["handled"] == 200 and health["failed"] == 0
+    finally:
+        sandbox.stop()
+
+
+def test_failing_plugin_does_not_stop_another(civicbot_sandbox, civicbot_make_bot):
+    echo = Echo()
+    bot = civicbot_make_bot(plugins=[("boom", Boom()), ("echo", echo)])
+    bot.start()
+    assert bot.stream.wait_state({"connected"})
+    for i in range(10):
+        civicbot_sandbox.inject_mention(f"bonjour {i}")
+    assert wait_for(lambda: len(civicbot_sandbox.statuses) == 10)
+    bot.stream.dispatcher.wait_idle()
+    assert bot.hooks.failures["boom"] == 10
+    assert bot.stream.dispatcher.failed == 10
+    assert bot.stream.dispatcher.handled == 10
+
+
+def test_old_mentions_are_recorded_not_answered_on_first_start(civicbot_sandbox, civicbot_make_bot):
+    old = civicbot_sandbox.inject_mention("vieille question",
+                                          created_at=datetime.now(UTC) - timedelta(days=3))
+    recent = civicbot_sandbox.inject_mention("question récente",
+                                             created_at=datetime.now(UTC) - timedelta(hours=2))
+    bot = civicbot_make_bot(plugins=[Echo()])
+    bot.start()
+    assert wait_for(lambda: len(civicbot_sandbox.statuses) == 1)
+    control = civicbot_sandbox.inject_mention("contrôle")
+    assert wait_for(lambda: len(civicbot_sandbox.statuses) == 2)
+    answered = set(replies_by_mention(civicbot_sandbox))
+    assert answered == {recent["status"]["id"], control["status"]["id"]}
+    assert old["status"]["id"] not in answered
+
+
+def test_old_mention_after_long_outage_is_not_answered(civicbot_sandbox, civicbot_make_bot,
+                                                       tmp_path: Path):
+    state = tmp_path / "s.sqlite3"
+    bot = civicbot_make_bot(plugins=[Echo()], state=state,
+                            config={"stream": {"max_mention_age": "1h"}})
+    bot.start()
+    assert bot.stream.wait_state({"connected"})
+    civicbot_sandbox.inject_mention("avant la panne")
+    assert wait_for(lambda: len(civicbot_sandbox.statuses) == 1)
+    bot.stream.dispatcher.wait_idle()
+    bot.stop()
+    stale = civicbot_sandbox.inject_mention("pendant la panne",
+                                            created_at=datetime.now(UTC) - timedelta(hours=5))
+    fresh = civicbot_sandbox.inject_mention("juste avant le redémarrage")
+    again = civicbot_make_bot(plugins=[Echo()], state=state,
+                              config={"stream": {"max_mention_age": "1h"}})
+    again.start()
+    assert wait_for(lambda: len(civicbot_sandbox.statuses) == 2)
+    again.stream.dispatcher.wait_idle()
+    answered = replies_by_mention(civicbot_sandbox)
+    assert fresh["status"]["id"] in answered and stale["status"]["id"] not in answered
+    assert again.stream.dispatcher.skipped_old == 1
+
+
+def test_revoked_token_stops_the_bot_with_a_clear_error(civicbot_sandbox, civicbot_make_bot):
+    bot = civicbot_make_bot(plugins=[Echo()])
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            bot.run()
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    assert wait_for(lambda: bot.stream is not None and bot.stream.state == "connected")
+    civicbot_sandbox.revoke_token()
+    thread.join(10)
+    assert not thread.is_alive()
+    assert len(errors) == 1 and isinstance(errors[0], AuthenticationError)
+    assert bot.stream.state == "failed"
+    assert civicbot_sandbox.total_stream_connects <= 2  # no retry loop on a revoked token
+
+
+def test_cli_run_with_a_refused_token_exits_1_with_the_reason(tmp_path: Path, capsys):
+    with SandboxInstance() as sandbox:
+        cfg = tmp_path / "civicbot.yaml"
+        cfg.write_text(f"mastodon:\n  api_base_url: {sandbox.url}\n  access_token: wrong-token\n")
+        assert main(["--log-format", "json", "run", "--config", str(cfg)]) == 1
+    err = capsys.readouterr().err
+    assert "error: the instance refused the access token" in err
+    assert "wrong-token" not in err
+
+
+@pytest.mark.parametrize(("streaming", "transport"), [("websocket", "websocket"),
+                                                      ("none", "poll")])
+def test_auto_transport_falls_back(civicbot_make_bot, streaming, transport):
+    sandbox = SandboxInstance(streaming=streaming, heartbeat_interval=0.1).start()
+    try:
+        bot = civicbot_make_bot(plugins=[Echo()], sandbox=sandbox)
+        bot.start()
+        assert bot.stream.wait_state({"connected", "polling"})
+        assert bot.stream.transport == transport
+        for i in range(5):
+            sandbox.inject_mention(f"question {i}")
+        assert wait_for(lambda: len(sandbox.statuses) == 5)
+        assert max(replies_by_mention(sandbox).values()) == 1
+    finally:
+        sandbox.stop()
+
+
+def test_forced_websocket_survives_drops(civicbot_make_bot):
+    sandbox = SandboxInstance(streaming="both", heartbeat_interval=0.1).start()
+    try:
+        bot = civicbot_make_bot(plugins=[Echo()], sandbox=sandbox,
+                                config={"stream": {"transport": "websocket", "watchdog": "1s"}})
+        bot.start()
+        assert bot.stream.wait_state({"connected"})
+        for round_ in range(3):
+            for i in range(5):
+                sandbox.inject_mention(f"ws {round_}-{i}")
+            sandbox.drop_streams()
+        assert wait_for(lambda: len(sandbox.statuses) == 15)
+        assert max(replies_by_mention(sandbox).values()) == 1
+    finally:
+        sandbox.stop()
+
+
+def test_catch_up_after_restart_in_id_order(civicbot_sandbox, civicbot_make_bot, tmp_path: Path):
+    state = tmp_path / "s.sqlite3"
+    bot = civicbot_make_bot(plugins=[Echo()], state=state)
+    bot.start()
+    assert bot.stream.wait_state({"connected"})
+    civicbot_sandbox.inject_mention("premier")
+    assert wait_for(lambda: len(civicbot_sandbox.statuses) == 1)
+    bot.stream.dispatcher.wait_idle()
+    bot.stop()
+    for i in range(170):  # more than two pages of 80
+        civicbot_sandbox.inject_mention(f"pendant l'arrêt {i}")
+    echo = Echo()
+    again = civicbot_make_bot(plugins=[echo], state=state)
+    again.start()
+    assert wait_for(lambda: len(civicbot_sandbox.statuses) == 171)
+    assert echo.seen == sorted(echo.seen, key=lambda x: (len(x), x))
+    assert max(replies_by_mention(civicbot_sandbox).values()) == 1
+
+
+KILL_SCRIPT = """
+import signal
+import sys
+from civicbot import Bot, hookimpl
+
+class Echo:
+    @hookimpl
+    def civicbot_on_mention(self, bot, status, notification):
+        bot.reply(status, "Bien reçu !")
+
+bot = Bot(sys.argv[1], access_token=sys.argv[2], plugins=[Echo()], state=sys.argv[3],
+          config={"stream": {"backoff_initial": "0.05s", "backoff_max": "0.3s"}})
+signal.signal(signal.SIGTERM, lambda *_: bot.request_stop())
+bot.run()
+"""
+
+
+def test_sigkill_while_mentions_arrive_then_restart(tmp_path: Path):
+    script = tmp_path / "bot.py"
+    script.write_text(textwrap.dedent(KILL_SCRIPT))
+    state = tmp_path / "state.sqlite3"
+    with SandboxInstance(heartbeat_interval=0.2) as sandbox:
+        args = [sys.executable, str(script), sandbox.url, sandbox.access_token, str(state)]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        try:
+            sandbox.wait_for_stream(timeout=20)
+            for i in range(60):
+                sandbox.inject_mention(f"avant le kill {i}")
+            wait_for(lambda: len(sandbox.statuses) >= 20, timeout=20)
+            proc.send_signal(signal.SIGKILL)  # while mentions are still being answered
+            proc.wait(10)
+            for i in range(30):
+                sandbox.inject_mention(f"pendant l'arrêt {i}")
+            proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+            sandbox.wait_for_stream(timeout=20)
+            for i in range(30):
+                sandbox.inject_mention(f"après le redémarrage {i}")
+            ids = mention_ids(sandbox)
+            assert wait_for(lambda: len(replies_by_mention(sandbox)) == len(ids), timeout=60)
+            counts = replies_by_mention(sandbox)
+            assert set(counts) == set(ids) and len(ids) == 120
+            assert max(counts.values()) == 1, "a mention was answered twice"
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(15) == 0
+
+
+def test_cli_run_stops_cleanly_on_sigterm_and_status_reads_the_state(tmp_path: Path):
+    with SandboxInstance(heartbeat_interval=0.2) as sandbox:
+        cfg = tmp_path / "civicbot.yaml"
+        cfg.write_text(
+            f"mastodon:\n  api_base_url: {sandbox.url}\n  access_token: {sandbox.access_token}\n"
+            "state: state.sqlite3\n")
+        proc = subprocess.Popen([sys.executable, "-m", "civicbot", "--log-format", "json", "run",
+                                 "--config", str(cfg)], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        sandbox.wait_for_stream(timeout=20)
+        sandbox.inject_notification("favourite")
+        time.sleep(0.3)  # let the favourite be handled before stopping (not a timing assertion)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+        assert proc.returncode == 0, err
+        assert sandbox.access_token not in err
+        assert '"event": "signal received; stopping"' in err
+        status = subprocess.run([sys.executable, "-m", "civicbot", "status", "--config", str(cfg)],
+                                capture_output=True, text=True, check=True)
+        assert "account default: stream stopped (sse)" in status.stdout
