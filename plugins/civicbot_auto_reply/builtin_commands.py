@@ -16,6 +16,7 @@ from civicbot_auto_reply.sanitize import plain, truncate
 RuleHelp = Callable[[str], list[str]]
 #: Longest answer of a command (the @mention of the sender is added in front).
 ANSWER_LIMIT = 440
+HELP_NAMES = ("aide", "help")
 
 
 def _t(bot: Bot, table: Mapping[str, str], language: str) -> str:
@@ -26,13 +27,15 @@ def help_text(ctx: CommandContext, rule_help: RuleHelp) -> str:
     """The header, one line per command the sender may use, then the FAQ topics."""
     bot, language = ctx.bot, ctx.language
     lines = [_t(bot, texts.HELP_HEADER, language)]
-    for command in bot.commands:
-        if command.admin_only and not ctx.is_admin:
-            continue
-        mark = _t(bot, texts.HELP_ADMIN_MARK, language) if command.admin_only else ""
-        lines.append(f"• {command.name}{mark} : {command.help}" if language == "fr"
-                     else f"• {command.name}{mark}: {command.help}")
+    # residents' commands of every plugin, "aide", the FAQ topics, then the admin commands
+    ordered = sorted(bot.commands, key=lambda c: (c.admin_only, c.names == HELP_NAMES))
+    resident = [c for c in ordered if not c.admin_only]
+    admin = [c for c in ordered if c.admin_only and ctx.is_admin]
+    mark = _t(bot, texts.HELP_ADMIN_MARK, language)
+    sep = " : " if language == "fr" else ": "
+    lines.extend(f"• {c.name}{sep}{c.help}" for c in resident)
     lines.extend(f"• {line}" for line in rule_help(language))
+    lines.extend(f"• {c.name}{mark}{sep}{c.help}" for c in admin)
     out = lines[0]
     for line in lines[1:]:
         if len(out) + 1 + len(line) > ANSWER_LIMIT:
@@ -113,7 +116,7 @@ def builtin_commands(bot: Bot, rule_help: RuleHelp) -> list[Command]:
     """The commands to register, with their help line in the bot's language."""
     language = bot.language
     return [
-        Command(names=("aide", "help"), help=_t(bot, texts.HELP_LINE_HELP, language),
+        Command(names=HELP_NAMES, help=_t(bot, texts.HELP_LINE_HELP, language),
                 handler=lambda ctx: help_text(ctx, rule_help)),
         Command(names=("pause",), help=_t(bot, texts.HELP_LINE_PAUSE, language),
                 handler=pause, admin_only=True),

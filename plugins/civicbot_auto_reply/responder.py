@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -107,6 +108,7 @@ class Responder:
     # -- the decision ----------------------------------------------------------------------
     def handle(self, status: Mapping[str, Any], notification: Mapping[str, Any]) -> None:
         bot, log = self.bot, self.bot.log
+        now = bot.now()  # the time of the decision, recorded for the cooldown
         key = dedup_key(status)
         account: Mapping[str, Any] = status.get("account") or {}
         acct = str(account.get("acct") or "")
@@ -127,7 +129,7 @@ class Responder:
             return
         conversation = self.limits.conversation(status)
         if not admin:
-            if self.limits.cooling_down(acct, bot.now()):
+            if self.limits.cooling_down(acct, now):
                 log.info("mention not answered", reason="cooldown", acct=acct,
                          status_id=status["id"])
                 return
@@ -143,7 +145,7 @@ class Responder:
             answer = self.from_rules(text, account, language)
         if answer is None:
             return
-        self.send(status, acct, conversation, answer)
+        self.send(status, acct, conversation, answer, now)
 
     def run_command(self, command: Command, args: str, status: Mapping[str, Any],
                     notification: Mapping[str, Any], acct: str, language: str,
@@ -184,7 +186,7 @@ class Responder:
         return Answer(text=text, language=language) if text else None
 
     def send(self, status: Mapping[str, Any], acct: str, conversation: str,
-             answer: Answer) -> None:
+             answer: Answer, now: datetime) -> None:
         bot = self.bot
         limit = min(MAX_REPLY, bot.publisher.max_characters)
         body = truncate(answer.text, limit - len(f"@{acct} "))
@@ -195,7 +197,7 @@ class Responder:
         )
         if result.statuses:
             self.limits.record(acct, status, conversation,
-                               [str(s["id"]) for s in result.statuses], bot.now())
+                               [str(s["id"]) for s in result.statuses], now)
             bot.log.info("mention answered", acct=acct, status_id=status["id"],
                          reply_id=result.status_id)
         else:

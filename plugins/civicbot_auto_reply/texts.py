@@ -37,9 +37,8 @@ HELP_LINE_RESUME: dict[str, str] = {
     "en": "resume automatic posts and replies",
 }
 HELP_LINE_STATUS: dict[str, str] = {
-    "fr": "l'état du robot : en service depuis, file d'attente, derniers messages, "
-          "prochaines tâches",
-    "en": "the bot's state: uptime, queue, last posts, next jobs",
+    "fr": "l'état du robot et ses prochaines tâches",
+    "en": "the bot's state and its next jobs",
 }
 
 PAUSED: dict[str, str] = {

@@ -1,1 +1,74 @@
-"""civicbot plugin event_digest (work in progress)."""
+"""civicbot plugin ``event_digest``: "this week in town" from the agendas venues publish.
+
+Sources (iCalendar feeds or files, OpenAgenda v2, schema.org JSON-LD in web pages) are merged
+into digests posted on a schedule (one post or a numbered thread, grouped by day), optional
+"new event" and reminder posts, and the mention commands "agenda", "ce week-end" and
+"aujourd'hui". See docs/plugins/event_digest.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pydantic import BaseModel
+
+from civicbot import Bot, Command, Job, JobContext, PostDraft, cron, every, hookimpl
+from civicbot_event_digest.announce import build_new_events, build_reminders
+from civicbot_event_digest.commands import register_commands
+from civicbot_event_digest.config import DigestConfig, EventDigestConfig
+from civicbot_event_digest.digest import build_digest
+from civicbot_event_digest.runtime import NAME, Runtime, drop_runtime, runtime_for
+
+__all__ = [
+    "EventDigestConfig",
+    "civicbot_config_schema",
+    "civicbot_register_commands",
+    "civicbot_register_jobs",
+    "civicbot_shutdown",
+]
+
+
+@hookimpl
+def civicbot_config_schema(register: Callable[[str, type[BaseModel]], None]) -> None:
+    register(NAME, EventDigestConfig)
+
+
+def _digest_job(runtime: Runtime, digest: DigestConfig) -> Job:
+    def build(ctx: JobContext) -> list[PostDraft]:
+        return build_digest(runtime, digest, ctx)
+
+    schedule = cron(digest.cron) if digest.cron else every(digest.every)  # type: ignore[arg-type]
+    window = digest.window if isinstance(digest.window, str) else \
+        f"next {digest.window.next_days} days"
+    return Job(id=digest.id, schedule=schedule, func=build, misfire_grace=digest.misfire_grace,
+               description=f"event digest ({window})")
+
+
+@hookimpl
+def civicbot_register_jobs(register: Callable[[Job], None], bot: Bot) -> None:
+    runtime = runtime_for(bot)
+    if runtime is None:
+        return
+    for digest in runtime.config.digests:
+        register(_digest_job(runtime, digest))
+    new_events, reminders = runtime.config.new_events, runtime.config.reminders
+    if new_events.enabled:
+        register(Job(id=new_events.id, schedule=every(new_events.every),
+                     func=lambda ctx: build_new_events(runtime, ctx),
+                     description="announce new events"))
+    if reminders.enabled:
+        register(Job(id=reminders.id, schedule=every(reminders.every),
+                     func=lambda ctx: build_reminders(runtime, ctx),
+                     description="remind events before they start"))
+
+
+@hookimpl
+def civicbot_register_commands(register: Callable[[Command], None], bot: Bot) -> None:
+    register_commands(register, bot)
+
+
+@hookimpl
+def civicbot_shutdown(bot: Bot) -> None:
+    drop_runtime(bot)
+
+

@@ -172,6 +172,8 @@ class DigestConfig(PluginConfig):
     empty: Empty | None = None
     templates: Templates | None = None
     misfire_grace: Duration | None = None
+    #: At most this many events (the earliest); a last line says how many more there are.
+    max_events: int = Field(default=40, ge=1, le=500)
 
     @field_validator("cron")
     @classmethod
@@ -232,9 +234,9 @@ class EventDigestConfig(PluginConfig):
     """``plugins.event_digest``."""
 
     sources: list[SourceConfig] = Field(min_length=1)
-    digests: list[DigestConfig] = []
+    digests: list[DigestConfig] = Field(default_factory=list)
     empty: Empty = "skip"
-    hashtags: list[str] = []
+    hashtags: list[str] = Field(default_factory=list)
     language: Literal["fr", "en"] | None = None
     timeout: Duration = timedelta(seconds=15)
     #: Feeds larger than this many bytes are refused (the source counts as failed).

@@ -14,6 +14,8 @@ from typing import Any
 
 import httpx
 
+Params = list[tuple[str, str | int | float | bool | None]]
+
 
 class SourceError(Exception):
     """A source could not be loaded (network, HTTP status, size, parse error)."""
@@ -49,7 +51,7 @@ class Fetcher:
         except OSError as exc:
             raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
-    def get(self, url: str, *, params: list[tuple[str, str]] | None = None,
+    def get(self, url: str, *, params: Params | None = None,
             headers: dict[str, str] | None = None, timeout: timedelta | None = None) -> bytes:
         request = self._client.build_request("GET", url, params=params, headers=headers or {})
         cache_key = str(request.url)

@@ -10,7 +10,6 @@ overrides and anything the filter cannot read are always kept.
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
@@ -28,11 +27,8 @@ from civicbot_event_digest.model import (
     clean_url,
 )
 
-_VEVENT = re.compile(rb"BEGIN:VEVENT\r?\n.*?END:VEVENT[ \t]*(?:\r?\n|$)", re.DOTALL)
-_RECURRING = re.compile(rb"^(?:RRULE|RDATE|EXRULE|RECURRENCE-ID)[;:]", re.MULTILINE)
-_DTSTART = re.compile(rb"^DTSTART[^:\r\n]*:(\d{8})", re.MULTILINE)
-_DTEND = re.compile(rb"^DTEND[^:\r\n]*:(\d{8})", re.MULTILINE)
-_DURATION = re.compile(rb"^DURATION[;:]", re.MULTILINE)
+_BEGIN = b"BEGIN:VEVENT"
+_END = b"END:VEVENT"
 _MARGIN = timedelta(days=2)
 
 
@@ -59,28 +55,63 @@ def parse_ics(data: bytes, *, source: str, tz: tzinfo, start: datetime,
 
 
 def prefilter(data: bytes, first: date, last: date) -> bytes:
-    """Drop one-off VEVENTs entirely before ``first`` or after ``last``."""
+    """Drop VEVENTs that cannot have an occurrence between ``first`` and ``last``.
 
-    def keep(match: re.Match[bytes]) -> bytes:
-        block = match.group(0)
-        if _RECURRING.search(block) or _DURATION.search(block):
-            return block
-        found = _DTSTART.search(block)
-        if found is None:
-            return block
-        begin = _day(found.group(1))
-        ends = _DTEND.search(block)
-        finish = _day(ends.group(1)) if ends else begin
-        if begin is None or finish is None:
-            return block
-        if begin > last or max(begin, finish) < first:
-            return b""
-        return block
+    Kept: anything the filter cannot read, series with RDATE or EXRULE, overrides with a RANGE.
+    Dropped: one-off events and overrides (RECURRENCE-ID) entirely outside the dates, series
+    (RRULE) starting after ``last`` or ending (UNTIL) before ``first``.
+    """
+    pieces = data.split(_BEGIN)
+    out = [pieces[0]]
+    for piece in pieces[1:]:
+        end = piece.find(_END)
+        if end < 0 or _keep(piece[:end], first, last):
+            out.append(_BEGIN)
+            out.append(piece)
+        else:  # keep what follows the VEVENT (VTIMEZONE, END:VCALENDAR...)
+            out.append(piece[end + len(_END):])
+    return b"".join(out)
 
-    return _VEVENT.sub(keep, data)
+
+def _value_day(block: bytes, name: bytes) -> date | None:
+    """The date of the first ``NAME...:YYYYMMDD`` line of a VEVENT block."""
+    at = block.find(b"\n" + name)
+    if at < 0:
+        return None
+    colon = block.find(b":", at)
+    if colon < 0 or block.find(b"\n", at + 1, colon) >= 0:
+        return None
+    return _day(block[colon + 1: colon + 9])
+
+
+def _keep(block: bytes, first: date, last: date) -> bool:
+    if b"\nRDATE" in block or b"\nEXRULE" in block or b"\nDURATION" in block:
+        return True
+    begin = _value_day(block, b"DTSTART")
+    if begin is None:
+        return True
+    if b"\nRRULE" in block:
+        if begin > last:
+            return False
+        until = block.find(b"UNTIL=", block.find(b"\nRRULE"))
+        line_end = block.find(b"\n", block.find(b"\nRRULE") + 1)
+        if 0 <= until < (line_end if line_end >= 0 else len(block)):
+            stop = _day(block[until + 6: until + 14])
+            return stop is None or stop >= first
+        return True
+    if b"\nRECURRENCE-ID" in block:
+        if b"RANGE=" in block:
+            return True
+        original = _value_day(block, b"RECURRENCE-ID")
+        if original is None or first <= original <= last:
+            return True
+    finish = _value_day(block, b"DTEND") or begin
+    return not (begin > last or max(begin, finish) < first)
 
 
 def _day(raw: bytes) -> date | None:
+    if len(raw) < 8 or not raw[:8].isdigit():
+        return None
     try:
         return date(int(raw[:4]), int(raw[4:6]), int(raw[6:8]))
     except ValueError:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from civicbot_event_digest.fetch import Fetcher, SourceError, json_or_error
+from civicbot_event_digest.fetch import Fetcher, Params, SourceError, json_or_error
 from civicbot_event_digest.model import (
     DESCRIPTION_MAX,
     TITLE_MAX,
@@ -36,7 +36,7 @@ def fetch_openagenda(fetcher: Fetcher, config: OpenAgendaSource, *, source: str,
                      timeout: timedelta | None = None) -> list[Event]:
     url = f"{config.base_url}/agendas/{config.agenda}/events"
     headers = {"key": config.key.get_secret_value(), "Accept": "application/json"}
-    base: list[tuple[str, str]] = [
+    base: Params = [
         ("timings[gte]", start.isoformat()),
         ("timings[lte]", end.isoformat()),
         ("size", str(config.page_size)),
@@ -121,7 +121,8 @@ def _occurrences(item: dict[str, Any], config: OpenAgendaSource, source: str, tz
             merged[-1] = (merged[-1][0], max(finish, merged[-1][1]))
         else:
             merged.append((begin, max(finish, begin)))
-    location = item.get("location") if isinstance(item.get("location"), dict) else {}
+    raw_location = item.get("location")
+    location: dict[str, Any] = raw_location if isinstance(raw_location, dict) else {}
     venue = clean(location.get("name") or location.get("address") or "", VENUE_MAX)
     uid = str(item.get("uid", "") or "")
     link = config.event_url.format(agenda=config.agenda, uid=uid, slug=item.get("slug") or uid)

@@ -18,7 +18,6 @@ from civicbot_event_digest.source_jsonld import parse_jsonld_page
 from civicbot_event_digest.source_openagenda import fetch_openagenda
 
 
-
 @dataclass
 class Collection:
     """The merged events of a period, and the sources that failed."""

@@ -90,6 +90,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "none_weekend": "Aucun événement annoncé ce week-end pour l'instant.",
         "none_today": "Aucun événement annoncé aujourd'hui.",
         "more": "… et {n} autre(s).",
+        "more_events": "… et {n} autres événements dans l'agenda.",
+        "more_events_one": "… et 1 autre événement dans l'agenda.",
         "all": "Tout l'agenda : {url}",
         "failed": "Désolé, l'agenda n'a pas pu être chargé pour le moment.",
         "partial": "(Une partie de l'agenda n'a pas pu être chargée.)",
@@ -102,6 +104,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "none_weekend": "No event announced this weekend yet.",
         "none_today": "No event announced today.",
         "more": "… and {n} more.",
+        "more_events": "… and {n} more events in the agenda.",
+        "more_events_one": "… and 1 more event in the agenda.",
         "all": "Full agenda: {url}",
         "failed": "Sorry, the agenda could not be loaded right now.",
         "partial": "(Part of the agenda could not be loaded.)",
@@ -138,8 +142,8 @@ class TemplateSet:
                     if value is not None:
                         self.sources[name] = value
 
-    def render(self, name: str, **context: Any) -> str:
-        return _compile(self.sources[name]).render(**context).strip()
+    def render(self, template: str, /, **context: Any) -> str:
+        return _compile(self.sources[template]).render(**context).strip()
 
     def phrase(self, name: str, **values: Any) -> str:
         return PHRASES.get(self.language, PHRASES["en"])[name].format(**values)

@@ -69,11 +69,26 @@ class NativeScheduler:
         natives = {p.id: p for p in posts if p.native}
         for post_id in sorted(set(self.records()) - set(natives)):
             self.cancel(post_id, reason="no longer a native post")
+        known: dict[str, datetime] | None = None
         for post in natives.values():
-            self.sync(post)
+            if known is None and self._needs_submit(post):
+                known = self.known_scheduled(self.bot.now())
+            self.sync(post, known)
 
-    def sync(self, post: PostSpec) -> bool:
-        """Make sure the server has this version of ``post`` scheduled; True when it has."""
+    def _needs_submit(self, post: PostSpec) -> bool:
+        record = self.record(post.id)
+        try:
+            key = self.draft(post, check_media=False).dedup_key
+        except JobError:
+            return False
+        return record is None or record.get("dedup_key") != key
+
+    def sync(self, post: PostSpec, known: dict[str, datetime] | None = None) -> bool:
+        """Make sure the server has this version of ``post`` scheduled; True when it has.
+
+        ``known`` (scheduled statuses to come, by id) saves listing them for every post; it is
+        updated with the post once submitted.
+        """
         log = self.log.bind(post=post.id)
         try:
             draft = self.draft(post)
@@ -94,14 +109,19 @@ class NativeScheduler:
                 return True
             if not self.cancel(post.id, reason="edited"):
                 return False
+            if known is not None and record.get("scheduled_id"):
+                known.pop(str(record["scheduled_id"]), None)
         when = self.when(post)
-        problem = self.check_limits(when, now)
+        if known is None:
+            known = self.known_scheduled(now)
+        problem = self.check_limits(when, now, known)
         if problem is not None:
             log.error("native post not scheduled", reason=f"post {post.id!r}: {problem}")
             return False
-        return self._submit(post, draft, when)
+        return self._submit(post, draft, when, known)
 
-    def _submit(self, post: PostSpec, draft: PostDraft, when: datetime) -> bool:
+    def _submit(self, post: PostSpec, draft: PostDraft, when: datetime,
+                known: dict[str, datetime]) -> bool:
         log = self.log.bind(post=post.id)
         entry = {"dedup_key": draft.dedup_key, "scheduled_at": when.isoformat(),
                  "scheduled_id": None}
@@ -117,9 +137,12 @@ class NativeScheduler:
             stored = self.bot.state.post(draft.dedup_key)
             scheduled_id = stored.status_id if stored is not None else None
         if scheduled_id is None:
-            log.error("native post not scheduled",
-                      reason=f"post {post.id!r}: {result.skipped or 'refused by the instance'}")
+            stored = self.bot.state.post(draft.dedup_key)
+            why = (stored.error if stored is not None and stored.error
+                   else result.skipped or "refused by the instance")
+            log.error("native post not scheduled", reason=f"post {post.id!r}: {why}")
             return False
+        known[scheduled_id] = when
         self.state.set(_RECORD + post.id, {**entry, "scheduled_id": scheduled_id})
         log.info("native post scheduled on the server", scheduled_id=scheduled_id,
                  scheduled_at=when.isoformat())
@@ -165,12 +188,13 @@ class NativeScheduler:
                 found.setdefault(str(record["scheduled_id"]), when)
         return found
 
-    def check_limits(self, when: datetime, now: datetime) -> str | None:
+    def check_limits(self, when: datetime, now: datetime,
+                     scheduled: Mapping[str, datetime]) -> str | None:
         """Why Mastodon would refuse to schedule a post at ``when``, or None."""
         if when - now < MIN_AHEAD:
             return (f"a native post must be scheduled at least 5 minutes ahead "
                     f"(scheduled at {when.isoformat()}, now {now.isoformat(timespec='seconds')})")
-        scheduled = self.known_scheduled(now)
+        scheduled = {k: v for k, v in scheduled.items() if v > now}
         if len(scheduled) >= TOTAL_LIMIT:
             return (f"the instance accepts at most {TOTAL_LIMIT} scheduled posts and "
                     f"{len(scheduled)} are already scheduled")

@@ -51,6 +51,12 @@ def _text(node: Element, name: str) -> str:
     return (child.text or "").strip() if child is not None else ""
 
 
+def _clean(text: str) -> str:
+    """Runs of spaces and tabs become one space; paragraphs (blank lines) are kept."""
+    paragraphs = [" ".join(p.split()) for p in text.replace("\r", "").split("\n\n")]
+    return "\n\n".join(p for p in paragraphs if p)
+
+
 def _pairs(node: Element, name: str) -> list[tuple[str, str]]:
     """``<parameter><valueName/><value/></parameter>``-style pairs."""
     return [(_text(p, "valueName"), _text(p, "value")) for p in _children(node, name)]
@@ -81,9 +87,10 @@ def _level(info: Element) -> Level:
     for name, value in _pairs(info, "parameter"):
         if name.lower() == "awareness_level":
             parts = [p.strip().lower() for p in value.split(";")]
+            by_name: dict[str, Level] = {name: name for name in LEVELS}
             for part in parts:
-                if part in LEVELS:
-                    return part  # type: ignore[return-value]
+                if part in by_name:
+                    return by_name[part]
             if parts and parts[0].isdigit() and 1 <= int(parts[0]) <= 4:
                 return LEVELS[int(parts[0]) - 1]
     return _SEVERITY_LEVELS.get(_text(info, "severity").lower(), "yellow")
@@ -185,9 +192,9 @@ def parse_cap(
             sent=sent,
             kind=kind,
             event=_text(info, "event"),
-            headline=_text(info, "headline"),
-            description=_text(info, "description"),
-            instruction=_text(info, "instruction"),
+            headline=_clean(_text(info, "headline")),
+            description=_clean(_text(info, "description")),
+            instruction=_clean(_text(info, "instruction")),
             web=_text(info, "web"),
             sender=_text(info, "senderName") or _text(root, "sender"),
             language=_text(info, "language"),

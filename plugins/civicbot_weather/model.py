@@ -57,7 +57,7 @@ EVENT_GROUPS: Final[dict[str, str]] = {
 
 def level_rank(level: str) -> int:
     """green 0, yellow 1, orange 2, red 3 (unknown: -1)."""
-    return LEVELS.index(level) if level in LEVELS else -1  # type: ignore[arg-type]
+    return next((i for i, name in enumerate(LEVELS) if name == level), -1)
 
 
 def slug(text: str) -> str:

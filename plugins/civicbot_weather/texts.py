@@ -55,9 +55,9 @@ T: Final[dict[str, dict[str, str]]] = {
         "end_allclear": "{sender} a levé cette vigilance.",
         "end_lowered": "{sender} a abaissé le niveau à {new}.",
         "end_expired": "Cette vigilance a pris fin le {expires}, comme annoncé par {sender}.",
-        "date": "EEEE d MMMM 'à' H 'h' mm",
+        "date": "{day} à {time}",
+        "time": "H 'h' mm",
         "forecast_title": "{emoji} Météo à {place} – {day}",
-        "forecast_day": "EEEE d MMMM",
         "temps": "🌡️ de {tmin} à {tmax}",
         "tmax": "🌡️ jusqu'à {tmax}",
         "rain": "☔ précipitations : {amount}",
@@ -97,9 +97,9 @@ T: Final[dict[str, dict[str, str]]] = {
         "end_allclear": "{sender} lifted this warning.",
         "end_lowered": "{sender} lowered the level to {new}.",
         "end_expired": "This warning ended on {expires}, as announced by {sender}.",
-        "date": "EEEE d MMMM, HH:mm",
+        "date": "{day}, {time}",
+        "time": "HH:mm",
         "forecast_title": "{emoji} Weather in {place} – {day}",
-        "forecast_day": "EEEE d MMMM",
         "temps": "🌡️ from {tmin} to {tmax}",
         "tmax": "🌡️ up to {tmax}",
         "rain": "☔ precipitation: {amount}",
@@ -132,8 +132,17 @@ class Texts:
         self.zone = zone
 
     # -- small pieces ---------------------------------------------------------------------------
+    def day(self, moment: datetime) -> str:
+        """``samedi 1er octobre`` / ``Saturday 1 October`` (``moment`` already local)."""
+        weekday = format_datetime(moment, "EEEE", locale=self.language)
+        month = format_datetime(moment, "MMMM", locale=self.language)
+        number = "1er" if moment.day == 1 and self.language == "fr" else str(moment.day)
+        return f"{weekday} {number} {month}"
+
     def when(self, moment: datetime) -> str:
-        return format_datetime(moment, self.t["date"], tzinfo=self.zone, locale=self.language)
+        local = moment.astimezone(self.zone)
+        time = format_datetime(local, self.t["time"], tzinfo=self.zone, locale=self.language)
+        return self.t["date"].format(day=self.day(local), time=time)
 
     def number(self, value: float, pattern: str = "#,##0.#") -> str:
         return format_decimal(value, pattern, locale=self.language)
@@ -238,8 +247,7 @@ class Texts:
 
     def forecast(self, place: str, fc: DayForecast, tags: list[str]) -> str:
         emoji, words = describe(fc.weather_code, self.language)
-        day = format_datetime(datetime(fc.day.year, fc.day.month, fc.day.day, 12),
-                              self.t["forecast_day"], locale=self.language)
+        day = self.day(datetime(fc.day.year, fc.day.month, fc.day.day, 12))
         lines = [self.t["forecast_title"].format(emoji=emoji, place=place, day=day),
                  words[:1].upper() + words[1:]]
         if fc.temperature_min is not None and fc.temperature_max is not None:

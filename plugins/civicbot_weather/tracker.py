@@ -131,10 +131,10 @@ class Machine:
         done: set[str] = set()
 
         for cancel in cancellations:
-            for key, tracked in states.items():
-                if key not in done and set(cancel.references) & set(tracked.refs) \
-                        and cancel.sent >= tracked.alert.sent:
-                    self._end(out, key, tracked, cancel.kind, cancel, now)
+            for key, known in states.items():
+                if key not in done and set(cancel.references) & set(known.refs) \
+                        and cancel.sent >= known.alert.sent:
+                    self._end(out, key, known, cancel.kind, cancel, now)
                     done.add(key)
 
         for key, (source, obs) in sorted(best.items()):
@@ -151,7 +151,8 @@ class Machine:
             expires = tracked.alert.expires
             if key in done or expires is None or expires > now:
                 continue
-            if sources_ok.get(tracked.source, False):
+            # a source no longer configured cannot confirm anything: its own expiry time stands
+            if sources_ok.get(tracked.source, True):
                 self._end(out, key, tracked, "expired", None, now)
             else:
                 out.notes.append(("expiry not confirmed: source unavailable; keeping the warning",
@@ -210,7 +211,7 @@ class Machine:
                                                      refs).to_json()
             out.notes.append(("warning updated", {"key": key, "level": obs.level}))
         elif obs.sent != old.sent or refs != tracked.refs:
-            # same warning re-issued: remember it silently (no post)
-            kept = dataclasses.replace(obs, onset=old.onset if not onset_changed else obs.onset)
+            # same warning re-issued: remember it silently (no post), keeping the start time
+            kept = dataclasses.replace(obs, onset=old.onset)
             out.writes[STATE_PREFIX + key] = Tracked(tracked.root, kept, source,
                                                      tracked.updates, refs).to_json()

@@ -126,7 +126,8 @@ def civicbot_on_notification(bot: Bot, notification: dict[str, Any]) -> None:
     """A notification arrived (mention, favourite, follow, reblog, poll, update...).
 
     Fires once per notification, in id order, from the stream or from catch-up after a
-    reconnect; ``notification`` is the Mastodon entity as a dict. Each plugin is called in
+    reconnect; ``notification`` is the Mastodon entity as plain JSON (a dict; dates are ISO
+    8601 strings, HTML content as the server sent it). Each plugin is called in
     isolation: an exception is logged with its traceback and counted, other plugins still run.
     The notification cursor moves on only after every plugin returned, so after a crash a
     notification may be seen again: make side effects idempotent (dedup keys do that for posts).

@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from civicbot.errors import ConfigError
 from civicbot.metrics import make_registry, render
@@ -84,7 +84,7 @@ class _Handler(BaseHTTPRequestHandler):
             if path == "/healthz":
                 status, body, ctype = owner.healthz()
             elif path == "/metrics":
-                status, body, ctype = 200, render(owner.registry), CONTENT_TYPE_LATEST
+                status, body, ctype = 200, render(owner.registry), CONTENT_TYPE_PLAIN_0_0_4
             else:
                 status, ctype = 404, "application/json"
                 body = json.dumps({"error": "not found", "paths": ["/healthz", "/metrics"]}

@@ -39,6 +39,7 @@ from mastodon import (
 from civicbot.drafts import PREVIOUS, VISIBILITIES, Media, PostDraft
 from civicbot.errors import AuthenticationError, MissingAltText, PostRefused, PublishError
 from civicbot.splitting import split_text
+from civicbot.text import mastodon_length
 
 if TYPE_CHECKING:
     from mastodon import Mastodon
@@ -387,7 +388,8 @@ def _log_payload(payload: dict[str, Any]) -> dict[str, Any]:
 
 def plan_parts(draft: PostDraft, limit: int) -> list[tuple[str, dict[str, Any]]]:
     """Split a prepared draft into (dedup key, payload) parts, chained by ``reply_to_key``."""
-    texts = split_text(draft.text, limit)
+    # Mastodon counts the content warning within the limit, and every part repeats it
+    texts = split_text(draft.text, limit - mastodon_length(draft.spoiler_text))
     parts: list[tuple[str, dict[str, Any]]] = []
     keys = [draft.dedup_key] + [
         f"{draft.dedup_key}{PART_SEPARATOR}{i}" for i in range(2, len(texts) + 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from civicbot import Command, html_to_text, hookimpl
+from civicbot import Command, hookimpl, html_to_text
 
 HOURS = "Bonjour {{ sender }} ! La mairie est ouverte du lundi au vendredi, 8h30–17h."
 HOURS_EN = "Hello {{ sender }}! The town hall is open Monday to Friday, 8:30am–5pm."

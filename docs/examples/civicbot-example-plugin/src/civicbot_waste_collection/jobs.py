@@ -15,7 +15,7 @@ JOB_ID = "waste_collection"
 
 
 def reminder_job(config: WasteCollectionConfig) -> Job:
-    """A job that runs every day at ``config.hour``:00 and posts when tomorrow is a collection day."""
+    """A job that runs every day at ``config.hour``:00 and posts if tomorrow is a collection day."""
 
     def build(ctx: JobContext) -> Iterable[PostDraft]:
         tomorrow = ctx.scheduled_time.astimezone(ctx.bot.timezone).date() + timedelta(days=1)

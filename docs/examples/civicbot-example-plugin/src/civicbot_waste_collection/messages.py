@@ -17,7 +17,7 @@ _MONTHS = {
     "en": ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December"),
 }
-_ARTICLES = ("des ", "du ", "de la ", "de l'", "de l’", "d'", "d’")
+_ARTICLES = ("des ", "du ", "de la ", "de l'", "de l\u2019", "d'", "d\u2019")
 
 
 def _lang(language: str) -> str:

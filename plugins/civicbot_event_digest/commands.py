@@ -1,0 +1,99 @@
+"""Mention commands: "agenda", "ce week-end" / "week-end" / "weekend", "aujourd'hui".
+
+Each answers with the next matching events in one short post that fits the instance limit
+(with the @mention the auto-reply adds), and "… et N autre(s)." when some do not fit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from civicbot import Bot, Command, CommandContext, mastodon_length
+from civicbot_event_digest.formatting import month_day, short_day_label, time_label
+from civicbot_event_digest.model import Event, clean, last_day, local_midnight
+from civicbot_event_digest.runtime import Runtime, runtime_for
+from civicbot_event_digest.templates import TemplateSet
+from civicbot_event_digest.windows import period_for
+
+NAMES: dict[str, tuple[str, ...]] = {
+    "agenda": ("agenda",),
+    "weekend": ("ce week-end", "week-end", "weekend", "ce weekend"),
+    "today": ("aujourd'hui", "aujourdhui"),
+}
+HELP = {
+    "agenda": "les prochains événements",
+    "weekend": "les sorties du week-end",
+    "today": "les événements du jour",
+}
+
+
+def _range(runtime: Runtime, kind: str, now: datetime) -> tuple[datetime, datetime]:
+    if kind == "agenda":
+        days = runtime.config.commands.agenda_days
+        return now, local_midnight(now.date() + timedelta(days=days), runtime.tz)
+    period = period_for("weekend" if kind == "weekend" else "today", now, runtime.tz)
+    return max(period.start, now), period.end
+
+
+def _line(event: Event, kind: str, now: datetime, runtime: Runtime, language: str) -> str:
+    start = event.start.astimezone(runtime.tz)
+    listed = max(start.date(), now.date())
+    parts = []
+    if kind != "today":
+        parts.append(short_day_label(listed, language))
+    if not event.all_day and start.date() >= listed:
+        parts.append(time_label(start, language))
+    when = ", ".join(parts)
+    text = f"• {when} · {clean(event.title, 80)}" if when else f"• {clean(event.title, 80)}"
+    if event.venue:
+        text += f" — {clean(event.venue, 50)}"
+    final = last_day(event, runtime.tz)
+    if final > listed:
+        text += f" (jusqu'au {month_day(final, language)})" if language == "fr" else \
+            f" (until {month_day(final, language)})"
+    return text
+
+
+def answer(runtime: Runtime, kind: str, sender: str) -> str:
+    """The reply text (without the @mention)."""
+    language = runtime.language
+    phrases = TemplateSet(language)
+    now = runtime.bot.now()
+    start, end = _range(runtime, kind, now)
+    found = runtime.collect(start, end)
+    if found.all_failed:
+        return phrases.phrase("failed")
+    tail = []
+    if found.failed:
+        tail.append(phrases.phrase("partial"))
+    if runtime.config.agenda_url:
+        tail.append(phrases.phrase("all", url=runtime.config.agenda_url))
+    if not found.events:
+        return "\n".join([phrases.phrase(f"none_{kind}"), *tail])
+    limit = runtime.max_characters(preview=False) - mastodon_length(f"@{sender} ")
+    lines = [_line(e, kind, now, runtime, language) for e in found.events]
+    shown: list[str] = []
+
+    def compose(chosen: list[str]) -> str:
+        more = len(lines) - len(chosen)
+        body = [phrases.phrase(kind), *chosen]
+        if more:
+            body.append(phrases.phrase("more", n=more))
+        return "\n".join(body + (["", *tail] if tail else []))
+
+    for line in lines[: runtime.config.commands.max_events]:
+        if mastodon_length(compose([*shown, line])) > limit:
+            break
+        shown.append(line)
+    return compose(shown)
+
+
+def register_commands(register: object, bot: Bot) -> None:
+    runtime = runtime_for(bot)
+    if runtime is None or not runtime.config.commands.enabled:
+        return
+    for kind, names in NAMES.items():
+        def handler(ctx: CommandContext, _kind: str = kind) -> str | None:
+            return answer(runtime, _kind, ctx.sender)
+
+        register(Command(names=names, help=HELP[kind], handler=handler))  # type: ignore[operator]

@@ -1,0 +1,168 @@
+"""Config validation: errors name the post and come with the config file's line numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from scheduled_posts_helpers import config, write_post
+
+import civicbot_scheduled_posts as plugin
+from civicbot import ConfigError
+from civicbot.cli import main
+from civicbot_scheduled_posts.cron_fields import check_cron
+from civicbot_scheduled_posts.post_files import load_post_file
+
+HEADER = "mastodon:\n  api_base_url: sandbox\nstate: state.sqlite3\nplugins:\n  scheduled_posts:\n"
+
+
+def _check(tmp_path: Path, section: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    path = tmp_path / "config.yaml"
+    path.write_text(HEADER + section, encoding="utf-8")
+    code = main(["check-config", str(path)])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def test_config_errors_name_the_post_with_line_numbers(tmp_path, capsys):
+    code, output = _check(tmp_path, """\
+    posts:
+      - id: horaires-noel
+        at: 2026-12-20T09:00:00+01:00
+        text: "Horaires des fêtes"
+        media: [{path: img/mairie.jpg}]
+      - id: lundi
+        cron: "0 9 * * 8"
+        text: "Bonne semaine !"
+      - id: festival
+        cron: "0 9 * * 1"
+        every: 2h
+        text: "Festival"
+      - id: voeux
+        at: 2027-01-01T10:00:00+01:00
+        text: "Bonne année {{ prenom !"
+      - id: lundi
+        at: 2027-01-01T10:00:00+01:00
+        text: "Doublon"
+""", capsys)
+    assert code == 2
+    cfg = tmp_path / "config.yaml"
+    assert output.splitlines() == [
+        f"{cfg}:7: plugins.scheduled_posts.posts[0]: post 'horaires-noel': media "
+        "'img/mairie.jpg' has no description (alt text); write what the image shows, for "
+        "people who cannot see it",
+        f"{cfg}:12: plugins.scheduled_posts.posts[1].cron: cron: day of week 8 is out of range "
+        "0-7 in '0 9 * * 8'",
+        f"{cfg}:14: plugins.scheduled_posts.posts[2]: post 'festival': give exactly one of at, "
+        "cron or every (found: cron, every)",
+        f"{cfg}:18: plugins.scheduled_posts.posts[3]: post 'voeux': text: template error (line "
+        "1 of the text): unexpected char '!' at 22",
+    ]
+
+
+def test_reserved_vars_are_errors(tmp_path, capsys):
+    code, output = _check(tmp_path, """\
+    vars: {now: "x", site: "https://www.blois.fr"}
+""", capsys)
+    assert code == 2
+    assert output.endswith(
+        "config.yaml:6: plugins.scheduled_posts.vars: these names are reserved in templates: "
+        "now\n")
+
+
+def test_duplicate_ids_are_errors(tmp_path, capsys):
+    code, output = _check(tmp_path, """\
+    posts:
+      - {id: lundi, cron: "0 9 * * 1", text: "A"}
+      - {id: lundi, cron: "0 10 * * 1", text: "B"}
+""", capsys)
+    assert code == 2
+    assert output.endswith(
+        "config.yaml:5: plugins.scheduled_posts: post ids must be unique; used more than once: "
+        "lundi\n")
+
+
+def test_the_example_sketch_validates(tmp_path, capsys):
+    code, output = _check(tmp_path, """\
+    misfire_grace: 1h
+    posts_dir: posts/
+    posts:
+      - id: horaires-noel
+        at: 2026-12-20T09:00:00+01:00
+        text: "Horaires d'ouverture de la mairie pendant les fêtes : ..."
+        media: [{path: img/mairie.jpg, description: "Façade de la mairie illuminée"}]
+      - id: lundi
+        cron: "0 9 * * 1"
+        text: "Bonne semaine ! Retrouvez l'agenda : https://..."
+        visibility: unlisted
+""", capsys)
+    assert code == 0, output
+    assert "OK" in output
+
+
+@pytest.mark.parametrize(("post", "message"), [
+    ({"id": "a", "at": "2026-12-20T09:00:00+01:00", "until": "2026-12-21T09:00:00+01:00",
+      "text": "x"}, "post 'a': start and until only apply to cron and every posts"),
+    ({"id": "b", "every": "1d", "start": "2026-12-20T09:00:00", "until": "2026-12-01T09:00:00",
+      "text": "x"}, "post 'b': until must come after start"),
+    ({"id": "c", "every": "0s", "text": "x"}, "post 'c': every must be a positive duration"),
+    ({"id": "d", "cron": "0 9 * * 1", "text": "  "}, "post 'd': the text is empty"),
+    ({"id": "e f", "cron": "0 9 * * 1", "text": "x"}, "invalid id 'e f'"),
+    ({"id": "g", "cron": "0 9 * * 1", "native": True, "text": "x"},
+     "post 'g': native scheduling is only for one-off posts (at)"),
+    ({"id": "h", "cron": "0 9 * * 1", "text": "x", "language": "français"},
+     "expected a language code such as fr or en"),
+    ({"id": "i", "cron": "0 9 * * 1", "text": "x", "visibility": "everyone"},
+     "expected one of 'public', 'unlisted', 'private' or 'direct'"),
+])
+def test_invalid_posts(civicbot_make_bot, post, message):
+    with pytest.raises(ConfigError) as caught:
+        civicbot_make_bot(plugins=[plugin], config=config([post]))
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize("expression", ["0 9 * * 1", "*/15 8-18 * * mon-fri", "30 7 1,15 * *",
+                                        "0 0 25 dec *", "0 12 * * 7"])
+def test_valid_cron_expressions(expression):
+    assert check_cron(expression) == expression
+
+
+@pytest.mark.parametrize(("expression", "message"), [
+    ("0 9 * *", "expected 5 fields"),
+    ("60 9 * * *", "minute 60 is out of range 0-59"),
+    ("0 9 32 * *", "day of month 32 is out of range 1-31"),
+    ("0 9 * foo *", "unknown month 'foo'"),
+    ("0 9 * * lun", "unknown day of week 'lun'"),
+    ("*/0 9 * * *", "the step of the minute field cannot be 0"),
+    ("0 9 L * *", "invalid day of month field 'L'"),
+])
+def test_invalid_cron_expressions(expression, message):
+    with pytest.raises(ValueError, match=message):
+        check_cron(expression)
+
+
+def test_a_post_file_defaults_its_id_to_the_file_name(tmp_path):
+    path = write_post(tmp_path, "journee-femmes.md", "at: 2026-03-08T09:00:00",
+                      "Journée internationale des droits des femmes.")
+    loaded = load_post_file(path)
+    assert loaded.error is None and loaded.post is not None
+    assert loaded.post.id == "journee-femmes"
+    assert loaded.post.text == "Journée internationale des droits des femmes."
+    assert loaded.post.at is not None and loaded.post.at.tzinfo is None
+
+
+@pytest.mark.parametrize(("front", "body", "message"), [
+    ("at: 2026-03-08T09:00:00\ntext: Bonjour", "", "text: write the text in the body of the file"),
+    ("- at", "x", "broken front matter: expected 'key: value' lines"),
+    ("at: 2026-03-08T09:00:00\npin: peut-être", "x", "pin: expected true or false"),
+    ("at: 8 mars", "x", "at: expected a date and time such as 2026-12-20T09:00:00+01:00"),
+    ("at: 2026-03-08T09:00:00\nmedia:\n  - path: a.png\n    description: ''", "x",
+     "has no description (alt text)"),
+])
+def test_bad_post_files_say_why(tmp_path, front, body, message):
+    path = write_post(tmp_path, "post.md", front, body)
+    loaded = load_post_file(path)
+    assert loaded.post is None
+    assert loaded.error is not None
+    assert loaded.error.startswith(f"{path}: ")
+    assert message in loaded.error
