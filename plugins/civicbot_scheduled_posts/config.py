@@ -7,9 +7,11 @@ file; see :mod:`civicbot_scheduled_posts.post_files`).
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -35,6 +37,11 @@ class MediaSpec(_Strict):
 
     path: ConfigPath
     description: str
+
+    @field_validator("path")
+    @classmethod
+    def _normalise(cls, value: Path) -> Path:
+        return Path(os.path.normpath(value))
 
     @field_validator("description")
     @classmethod

@@ -221,6 +221,7 @@ class Bot:
         if self._client is None:
             cfg = self.settings.mastodon
             url, token = cfg.api_base_url, cfg.access_token
+            token_value: str | None
             if url == SANDBOX:
                 sandbox = self._ensure_sandbox()
                 url, token_value = sandbox.url, sandbox.access_token

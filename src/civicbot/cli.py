@@ -247,7 +247,7 @@ def _status(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     store = SQLiteStateStore(config.core.state)
     try:
-        report = []
+        report: list[dict[str, Any]] = []
         for account in config.accounts:
             report.append({
                 "account": account.name,
@@ -299,7 +299,8 @@ def _run(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from civicbot.demo import run_demo
 
-    return run_demo(duration=args.duration)
+    code: int = run_demo(duration=args.duration)
+    return code
 
 
 _COMMANDS = {

@@ -45,8 +45,8 @@ __all__ = [
     "Duration",
     "MastodonConfig",
     "PluginConfig",
-    "load_config",
     "config_from_mapping",
+    "load_config",
     "load_config_text",
 ]
 
@@ -379,4 +379,4 @@ def _is_union_tag(part: Any) -> bool:
     return isinstance(part, str) and ("[" in part or part in {"str", "int", "float"})
 
 
-__all__ += ["CoreConfig", "StreamConfig", "SchedulerConfig", "LogConfig", "StrictModel"]
+__all__ += ["CoreConfig", "LogConfig", "SchedulerConfig", "StreamConfig", "StrictModel"]

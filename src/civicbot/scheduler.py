@@ -139,7 +139,7 @@ class JobScheduler:
         """Wait until no job is running (tests); True if idle."""
         with self._futures_lock:
             futures = list(self._futures)
-        done, pending = concurrent.futures.wait(futures, timeout=timeout)
+        _done, pending = concurrent.futures.wait(futures, timeout=timeout)
         return not pending
 
     # -- what runs when ------------------------------------------------------------------------

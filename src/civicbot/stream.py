@@ -19,6 +19,7 @@ the lifecycle instead:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import socket
@@ -70,7 +71,7 @@ class Backoff:
         self.attempt = 0
 
 
-class _Listener(StreamListener):  # type: ignore[misc]
+class _Listener(StreamListener):
     """Hands notifications to the supervisor; never raises into Mastodon.py."""
 
     def __init__(self, supervisor: StreamSupervisor) -> None:
@@ -157,14 +158,10 @@ def _abort_response(response: Any) -> None:
             sock = obj
             break
     if sock is not None:
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-    try:
+    with contextlib.suppress(Exception):
         response.close()
-    except Exception:  # noqa: S110 - closing a dead connection may fail in many ways
-        pass
 
 
 class StreamSupervisor:
@@ -342,7 +339,8 @@ class StreamSupervisor:
             self._holding, self._held = True, {}
         if transport == "websocket":
             try:
-                handle = client.stream_open_websocket(listener=listener, timeout=timeout)
+                handle = client.stream_open_websocket(  # type: ignore[no-untyped-call]
+                    listener=listener, timeout=timeout)
             except MastodonError as exc:
                 raise _classify(exc) from exc
             self._ws_handle = handle

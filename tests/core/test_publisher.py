@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -86,7 +87,7 @@ def test_long_text_becomes_numbered_thread_at_word_boundaries(civicbot_make_bot)
                            for i, t in enumerate(texts, 1))
         assert rebuilt.split() == words.split()  # no word cut, none lost, order kept
         assert statuses[0]["in_reply_to_id"] is None
-        for previous, status in zip(statuses, statuses[1:], strict=False):
+        for previous, status in itertools.pairwise(statuses):
             assert status["in_reply_to_id"] == previous["id"]
     finally:
         sandbox.stop()

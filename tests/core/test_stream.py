@@ -299,7 +299,7 @@ def test_cli_run_stops_cleanly_on_sigterm_and_status_reads_the_state(tmp_path: P
         sandbox.inject_notification("favourite")
         time.sleep(0.3)  # let the favourite be handled before stopping (not a timing assertion)
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=20)
+        _out, err = proc.communicate(timeout=20)
         assert proc.returncode == 0, err
         assert sandbox.access_token not in err
         assert '"event": "signal received; stopping"' in err

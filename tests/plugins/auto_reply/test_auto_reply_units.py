@@ -108,7 +108,8 @@ def test_config_defaults() -> None:
     assert config.cooldown == timedelta(minutes=2)
     assert config.max_replies_per_thread == 3
     assert config.fallback == FALLBACK
-    assert AutoReplyConfig(fallback=None, cooldown="0s").cooldown == timedelta(0)
+    assert AutoReplyConfig.model_validate({"fallback": None, "cooldown": "0s"}).cooldown == (
+        timedelta(0))
 
 
 @pytest.mark.parametrize(("section", "message"), [

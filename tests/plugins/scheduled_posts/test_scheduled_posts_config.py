@@ -11,7 +11,7 @@ import civicbot_scheduled_posts as plugin
 from civicbot import ConfigError
 from civicbot.cli import main
 from civicbot_scheduled_posts.cron_fields import check_cron
-from civicbot_scheduled_posts.post_files import load_post_file
+from civicbot_scheduled_posts.post_files import list_post_files, load_post_file
 
 HEADER = "mastodon:\n  api_base_url: sandbox\nstate: state.sqlite3\nplugins:\n  scheduled_posts:\n"
 
@@ -166,3 +166,41 @@ def test_bad_post_files_say_why(tmp_path, front, body, message):
     assert loaded.error is not None
     assert loaded.error.startswith(f"{path}: ")
     assert message in loaded.error
+
+
+def test_check_config_logs_bad_post_files_by_name(tmp_path, capsys):
+    write_post(tmp_path / "posts", "casse.md", "at: 2026-12-20T09:00:00+01:00\nvisibilty: public",
+               "Faute de frappe.")
+    code, output = _check(tmp_path, "    posts_dir: posts/\n", capsys)
+    assert code == 0
+    [line] = [line for line in output.splitlines() if "invalid post file" in line]
+    assert f"{tmp_path / 'posts' / 'casse.md'}: visibilty: unknown field" in line
+
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def test_the_example_post_files_are_valid(civicbot_make_bot):
+    folder = REPO / "examples" / "scheduled_posts" / "posts"
+    loaded = [load_post_file(p) for p in list_post_files(folder)]
+    assert [(f.path.name, f.error) for f in loaded] == [
+        ("fete-de-la-musique.md", None), ("marche-du-samedi.md", None)]
+    bot = civicbot_make_bot(plugins=[plugin], config=config(
+        posts_dir=str(folder), vars={"site": "https://www.blois.fr"}))
+    drafts = bot.scheduler.preview("fete-de-la-musique")
+    assert [d.text for d in drafts[1:]] == [
+        "18 h : ouverture de la scène place Louis-XII.",
+        "21 h : grand concert au château. Entrée libre. Programme complet : "
+        "https://www.blois.fr/fete-musique"]
+    assert drafts[0].media[0].path.is_file()
+
+
+def test_the_demo_section_is_valid(civicbot_make_bot, tmp_path):
+    from civicbot_scheduled_posts.demo import demo_section
+
+    section = demo_section(None, tmp_path)  # type: ignore[arg-type]  # it serves no web data
+    bot = civicbot_make_bot(plugins=[plugin], config={"plugins": {"scheduled_posts": section}})
+    assert {"demo-bienvenue", "demo-rappel", "demo-voeux", "visite-chateau"} <= set(bot.jobs)
+    [post, reply] = bot.scheduler.preview("visite-chateau")
+    assert reply.text == "Visites guidées à 14 h et 16 h, sans réservation."
+    assert post.media[0].path.is_file()
