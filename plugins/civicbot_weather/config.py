@@ -68,7 +68,8 @@ class VigilanceConfig(PluginConfig):
     @classmethod
     def _dep(cls, value: Any) -> str:
         number = normalize_departement(str(value))
-        if number not in DEPARTEMENTS and not (number.isdigit() and len(number) in (3, 4)):
+        coastal = len(number) == 4 and number[:2] in DEPARTEMENTS and number.endswith("10")
+        if number not in DEPARTEMENTS and not coastal:
             raise ValueError(f"unknown département {value!r} (e.g. \"41\" for Loir-et-Cher)")
         return number
 
