@@ -13,8 +13,10 @@ Measured for each configuration:
   and to every stream connected; plus ``civicbot_daemon_ready_seconds`` (from
   ``Daemon.start()`` to every stream connected, without interpreter start and imports);
 * RSS (``VmRSS`` of ``/proc/<pid>/status``) after start-up and after N handled notifications
-  (favourites spread over the accounts, pushed through the streams; default N = 10,000),
-  and the peak (``VmHWM``).
+  (favourites spread over the accounts, pushed through the streams; default N = 10,000, in
+  batches of 200 each waited for; ``--batch 0`` pushes them all at once, which fills every
+  account's dispatch queue — ``stream.queue_size`` = 1000 parsed notifications — and shows
+  the worst case), and the peak (``VmHWM``).
 
 Usage: ``python bench/footprint.py [--accounts 1,10] [--notifications 10000] [--strict]``.
 Exits 0 (``--strict``: 1 when a target is missed). Targets: < 80 MB for one account,
@@ -79,8 +81,8 @@ def plugin_sections(web: FakeWebServer, data_dir: Path) -> tuple[dict[str, Any],
     return sections, missing
 
 
-def write_config(path: Path, sandboxes: list[SandboxInstance], sections: dict[str, Any]
-                 ) -> None:
+def write_config(path: Path, sandboxes: list[SandboxInstance], sections: dict[str, Any],
+                 stream: dict[str, Any] | None = None) -> None:
     names = ["ville", "musee", "festival", "bibliotheque", "conservatoire", "piscine",
              "theatre", "archives", "office-tourisme", "mediatheque"]
     accounts = [{"name": names[i] if i < len(names) else f"compte{i}",
@@ -88,6 +90,8 @@ def write_config(path: Path, sandboxes: list[SandboxInstance], sections: dict[st
                 for i, s in enumerate(sandboxes)]
     data = {"state": "state.sqlite3", "accounts": accounts, "plugins": sections,
             "log": {"format": "json", "level": "warning"}}
+    if stream:
+        data["stream"] = stream
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
@@ -138,7 +142,8 @@ def free_port() -> int:
 
 
 def measure(accounts: int, notifications: int, workdir: Path, sections: dict[str, Any],
-            missing: dict[str, str], web: FakeWebServer, timeout: float) -> Figures:
+            missing: dict[str, str], web: FakeWebServer, timeout: float, batch: int = 200
+            ) -> Figures:
     with ExitStack() as stack:
         sandboxes = [stack.enter_context(SandboxInstance(heartbeat_interval=1.0,
                                                          account_username=f"compte{i}"))
@@ -172,15 +177,18 @@ def measure(accounts: int, notifications: int, workdir: Path, sections: dict[str
             time.sleep(1.0)  # let start-up work (first job runs, catch-ups) settle
             rss_start = vm(proc.pid)["VmRSS"]
             t0 = time.monotonic()
-            for i in range(notifications):
-                sandboxes[i % accounts].inject_notification("favourite",
-                                                            acct=f"r{i % 97}@ex.org")
             handled = 0.0
-            while time.monotonic() < deadline:
-                handled = scrape(port).get("civicbot_notifications_handled_total", 0.0)
-                if handled >= notifications:
-                    break
-                time.sleep(0.1)
+            step = notifications if batch <= 0 else batch
+            for start in range(0, notifications, step):
+                for i in range(start, min(start + step, notifications)):
+                    sandboxes[i % accounts].inject_notification("favourite",
+                                                                acct=f"r{i % 97}@ex.org")
+                goal = min(start + step, notifications)
+                while time.monotonic() < deadline:
+                    handled = scrape(port).get("civicbot_notifications_handled_total", 0.0)
+                    if handled >= goal:
+                        break
+                    time.sleep(0.02)
             handle_s = time.monotonic() - t0
             memory = vm(proc.pid)
         finally:
@@ -199,6 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--accounts", default="1,10", help="comma-separated (default 1,10)")
     parser.add_argument("--notifications", type=int, default=10_000)
     parser.add_argument("--timeout", type=float, default=45.0, help="per configuration")
+    parser.add_argument("--batch", type=int, default=200,
+                        help="inject this many, wait until handled, repeat (0: all at once, "
+                             "which fills the dispatch queues: the worst case)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
     args = parser.parse_args(argv)
@@ -209,9 +220,10 @@ def main(argv: list[str] | None = None) -> int:
         sections, missing = plugin_sections(web, workdir)
         for n in counts:
             results.append(measure(n, args.notifications, workdir, sections, missing, web,
-                                   args.timeout))
+                                   args.timeout, args.batch))
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; one sandbox per account "
-          f"(in the parent process); {args.notifications} favourites per configuration")
+          f"(in the parent process); {args.notifications} favourites per configuration, "
+          f"{'all at once' if args.batch <= 0 else f'in batches of {args.batch}'}")
     print(f"plugins: {', '.join(sections) or 'none'}")
     for name, why in missing.items():
         print(f"  left out: {name}: {why}")

@@ -35,9 +35,9 @@ def _range(runtime: Runtime, kind: str, now: datetime) -> tuple[datetime, dateti
     return max(period.start, now), period.end
 
 
-def _line(event: Event, kind: str, now: datetime, runtime: Runtime, language: str) -> str:
+def _line(event: Event, kind: str, since: datetime, runtime: Runtime, language: str) -> str:
     start = event.start.astimezone(runtime.tz)
-    listed = max(start.date(), now.date())
+    listed = max(start.date(), since.date())
     parts = []
     if kind != "today":
         parts.append(short_day_label(listed, language))
@@ -71,7 +71,9 @@ def answer(runtime: Runtime, kind: str, sender: str) -> str:
     if not found.events:
         return "\n".join([phrases.phrase(f"none_{kind}"), *tail])
     limit = runtime.max_characters(preview=False) - mastodon_length(f"@{sender} ")
-    lines = [_line(e, kind, now, runtime, language) for e in found.events]
+    # what starts in the range first (by start), then what is already running
+    events = sorted(found.events, key=lambda e: (e.start < start, e.start))
+    lines = [_line(e, kind, start, runtime, language) for e in events]
     shown: list[str] = []
 
     def compose(chosen: list[str]) -> str:

@@ -22,10 +22,7 @@ from civicbot_scheduled_posts.templates import RESERVED_NAMES, check_template
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
-
-#: Keys of a post, in the order the docs list them.
-POST_KEYS = ("id", "at", "cron", "every", "start", "until", "text", "visibility", "spoiler_text",
-             "language", "media", "thread", "pin", "native")
+MAX_MEDIA = 4
 
 
 class _Strict(BaseModel):
@@ -123,6 +120,8 @@ class PostSpec(_Strict):
                 and (self.start.tzinfo is None) == (self.until.tzinfo is None)
                 and self.until <= self.start):
             raise ValueError(f"{name}: until must come after start")
+        if len(self.media) > MAX_MEDIA:
+            raise ValueError(f"{name}: at most {MAX_MEDIA} images per post")
         if not self.text.strip() and not self.media:
             raise ValueError(f"{name}: the text is empty")
         if self.native:

@@ -113,6 +113,10 @@ class Bot:
 
     def _setup(self, settings: AccountSettings, pm: CivicbotPluginManager,
                store: StateStore | None, *, dry_run: bool) -> None:
+        from civicbot.logging import REDACTOR
+
+        if settings.mastodon.access_token is not None:
+            REDACTOR.add(settings.mastodon.access_token.get_secret_value())
         self.settings = settings
         self.name = settings.name
         self.pm = pm

@@ -10,7 +10,8 @@ from typing import Any, TextIO
 
 import structlog
 
-_SECRET_KEYS = re.compile(r"(token|secret|password|api_key|apikey|authorization|key)$", re.I)
+_SECRET_KEYS = re.compile(
+    r"^(?:.*_)?(?:token|secret|password|apikey|api_key|authorization)$|^key$", re.I)
 _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.I)
 _QUERY_SECRET = re.compile(r"((?:access_token|apikey|api_key|key|token)=)[^&\s\"']+", re.I)
 REDACTED = "[REDACTED]"

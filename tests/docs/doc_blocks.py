@@ -15,6 +15,7 @@ DOCS = ROOT / "docs"
 
 _OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>[\w+-]*)(?P<attrs>.*)$")
 _NO_RUN = re.compile(r"^\s*<!--\s*no-run\b:?(?P<reason>.*?)-->\s*$")
+_SNIPPET = re.compile(r"""^\s*--8<--\s+["']([^"']+)["']\s*$""")
 _TITLE = re.compile(r"""title=(?:"([^"]*)"|'([^']*)'|(\S+))""")
 
 
@@ -68,10 +69,19 @@ def blocks_of(page: Path) -> list[Block]:
         out.append(Block(
             page=page, index=len(out), line=start + 1, lang=match.group("lang").lower(),
             title=next((g for g in title.groups() if g), None) if title else None,
-            code="\n".join(body) + "\n",
+            code=_expand_snippets("\n".join(body) + "\n"),
             no_run=no_run.group("reason").strip() if no_run else None,
         ))
     return out
+
+
+def _expand_snippets(code: str) -> str:
+    """Include the files named by ``--8<-- "path"`` lines (pymdownx.snippets, from the root)."""
+    out = []
+    for line in code.splitlines(keepends=True):
+        match = _SNIPPET.match(line)
+        out.append((ROOT / match.group(1)).read_text(encoding="utf-8") if match else line)
+    return "".join(out)
 
 
 def all_blocks() -> list[Block]:

@@ -20,7 +20,7 @@ import re
 import shlex
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -115,20 +115,12 @@ def test_python_example_runs(block: Block, tmp_path: Path, monkeypatch: pytest.M
 
 
 # -- yaml --------------------------------------------------------------------------------------
-class _AnyEnv(Mapping[str, str]):
-    """Every ``${VARIABLE}`` of an example is set (to a dummy token)."""
-
-    def __getitem__(self, key: str) -> str:
-        return os.environ.get(key, "doc-example-token")
-
-    def __contains__(self, key: object) -> bool:
-        return True
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(os.environ)
-
-    def __len__(self) -> int:
-        return len(os.environ)
+def _example_env(text: str) -> dict[str, str]:
+    """The environment, plus a dummy value for each ``${NAME}`` (without default) of the text."""
+    env = dict(os.environ)
+    for name in re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", text):
+        env.setdefault(name, "doc-example-token")
+    return env
 
 
 def _plugin_manager() -> Any:
@@ -170,7 +162,7 @@ def test_yaml_example_is_a_valid_config(block: Block, tmp_path: Path) -> None:
             if hasattr(module, "civicbot_config_schema") and not pm.is_registered(module):
                 pm.register(module, name=name)
         load_config_text(text, filename=f"{block.name}", base_dir=_base_dir(block.page),
-                         pm=pm, env=_AnyEnv())
+                         pm=pm, env=_example_env(text))
 
 
 # -- commands ----------------------------------------------------------------------------------
@@ -193,15 +185,28 @@ def _civicbot_command_lines(block: Block) -> list[list[str]]:
             words = shlex.split(line, comments=True)
         except ValueError:
             continue
-        command: list[str] = []
+        segment: list[str] = []
         for word in [*words, "&&"]:
-            if word in {"&&", "||", ";", "|"}:
-                if command:
-                    out.append(command)
-                command = []
-            elif command or Path(word).name == "civicbot":
-                command.append(word)
+            if word not in {"&&", "||", ";", "|"}:
+                segment.append(word)
+                continue
+            command = _strip_wrappers(segment)
+            if command and (command[0] == "civicbot" or command[0].endswith("/bin/civicbot")):
+                out.append(command)
+            segment = []
     return out
+
+
+def _strip_wrappers(words: list[str]) -> list[str]:
+    """``sudo -u civicbot civicbot status`` -> ``civicbot status``."""
+    words = list(words)
+    while words and words[0] in {"sudo", "env", "exec", "time"}:
+        words.pop(0)
+        while words and (words[0].startswith("-") or "=" in words[0]):
+            option = words.pop(0)
+            if option in {"-u", "-g", "--user", "--group"} and words:
+                words.pop(0)
+    return words
 
 
 COMMANDS = [b for b in BLOCKS if _commands(b)]
@@ -234,3 +239,13 @@ def test_no_run_markers_give_a_reason() -> None:
     lazy = [f"{b.name} (line {b.line})" for b in BLOCKS
             if b.no_run is not None and len(b.no_run.split()) < 3]
     assert not lazy, f"<!-- no-run: ... --> needs a reason: {lazy}"
+
+
+def test_a_misspelt_command_is_caught() -> None:
+    block = Block(page=ROOT / "docs" / "x.md", index=0, line=1, lang="console", title=None,
+                  code="$ sudo -u civicbot civicbot chek-config /etc/civicbot/config.yaml\n",
+                  no_run=None)
+    assert _civicbot_command_lines(block) == [
+        ["civicbot", "chek-config", "/etc/civicbot/config.yaml"]]
+    with pytest.raises(AssertionError, match="invalid choice: 'chek-config'"):
+        test_civicbot_commands_exist(block)

@@ -86,11 +86,13 @@ def test_all_remote_sources_failing_posts_nothing(civicbot_make_bot: Callable[..
 def big_feed(megabytes: float) -> bytes:
     """An old archive (padding) plus this week's events, one with huge title and description."""
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0"]
-    i = 0
-    while sum(len(x) + 2 for x in lines) < megabytes * 1_000_000:
-        lines += ["BEGIN:VEVENT", f"UID:old{i}@x", f"SUMMARY:Archive {i}",
-                  "DTSTART;TZID=Europe/Paris:20190105T180000",
-                  "DESCRIPTION:" + "archive " * 50, "END:VEVENT"]
+    i = size = 0
+    while size < megabytes * 1_000_000:
+        block = ["BEGIN:VEVENT", f"UID:old{i}@x", f"SUMMARY:Archive {i}",
+                 "DTSTART;TZID=Europe/Paris:20190105T180000",
+                 "DESCRIPTION:" + "archive " * 50, "END:VEVENT"]
+        lines += block
+        size += sum(len(x) + 2 for x in block)
         i += 1
     lines += ["BEGIN:VEVENT", "UID:huge@x", "SUMMARY:" + "Très long titre " * 600,
               "DTSTART;TZID=Europe/Paris:20261209T180000",

@@ -114,6 +114,9 @@ def test_the_example_sketch_validates(tmp_path, capsys):
      "expected a language code such as fr or en"),
     ({"id": "i", "cron": "0 9 * * 1", "text": "x", "visibility": "everyone"},
      "expected one of 'public', 'unlisted', 'private' or 'direct'"),
+    ({"id": "j", "cron": "0 9 * * 1", "text": "x",
+      "media": [{"path": f"{n}.png", "description": "Une image"} for n in range(5)]},
+     "post 'j': at most 4 images per post"),
 ])
 def test_invalid_posts(civicbot_make_bot, post, message):
     with pytest.raises(ConfigError) as caught:

@@ -70,7 +70,7 @@ def test_preview_picks_the_day_of_the_run(web, fixtures_dir, tmp_path, capsys) -
     config = write_config(tmp_path, web.url)
     assert main(["preview", "meteo-matin", "--config", str(config),
                  "--at", "2026-10-05T07:00+02:00", "--json"]) == 0
-    post = json.loads([x for x in capsys.readouterr().out.splitlines() if x.startswith("{")][0])
+    post = json.loads(next(x for x in capsys.readouterr().out.splitlines() if x.startswith("{")))
     assert post["text"].splitlines()[:3] == [
         "☁️ Météo à Blois – lundi 5 octobre", "Couvert", "🌡️ de 10,5 °C à 22,2 °C"]
     assert post["dedup_key"] == "weather:forecast:meteo-matin:2026-10-05"

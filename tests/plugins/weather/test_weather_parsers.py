@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -108,8 +108,8 @@ def test_vigilance_document(fixtures_dir) -> None:
                            "cold"}
     storm = alerts["thunderstorm"]
     assert storm.level == "orange"
-    assert storm.onset == datetime(2026, 6, 10, 14, tzinfo=timezone.utc)
-    assert storm.expires == datetime(2026, 6, 11, 4, tzinfo=timezone.utc)
+    assert storm.onset == datetime(2026, 6, 10, 14, tzinfo=UTC)
+    assert storm.expires == datetime(2026, 6, 11, 4, tzinfo=UTC)
     assert alerts["wind"].level == "yellow"
     assert alerts["heat"].level == "green" and alerts["heat"].expires is None
     assert storm.area_key == "loir-et-cher" and storm.sender == "Météo-France"
