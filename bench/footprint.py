@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,7 +126,7 @@ def vm(pid: int) -> dict[str, float]:
 
 
 def scrape(port: int) -> dict[str, float]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:  # noqa: S310
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
         text = r.read().decode()
     totals: dict[str, float] = {}
     for family in text_string_to_metric_families(text):
@@ -168,10 +168,8 @@ def measure(accounts: int, notifications: int, workdir: Path, sections: dict[str
             deadline = time.monotonic() + timeout
             ready: float | None = None
             while ready is None and time.monotonic() < deadline:
-                try:
+                with suppress(OSError):
                     ready = scrape(port).get("civicbot_daemon_ready_seconds")
-                except OSError:
-                    pass
                 if ready is None:
                     time.sleep(0.05)
             time.sleep(1.0)  # let start-up work (first job runs, catch-ups) settle

@@ -39,10 +39,11 @@ def _line(event: Event, kind: str, since: datetime, runtime: Runtime, language: 
     start = event.start.astimezone(runtime.tz)
     listed = max(start.date(), since.date())
     parts = []
-    if kind != "today":
-        parts.append(short_day_label(listed, language))
-    if not event.all_day and start.date() >= listed:
-        parts.append(time_label(start, language))
+    if event.start >= since:  # what is already running gets no day nor time, only its end
+        if kind != "today":
+            parts.append(short_day_label(listed, language))
+        if not event.all_day:
+            parts.append(time_label(start, language))
     when = ", ".join(parts)
     text = f"• {when} · {clean(event.title, 80)}" if when else f"• {clean(event.title, 80)}"
     if event.venue:

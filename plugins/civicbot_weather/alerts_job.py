@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from civicbot import Bot, JobContext, PostDraft
+from civicbot import Bot, JobContext, JobError, PostDraft
 from civicbot_weather.config import WeatherConfig
 from civicbot_weather.sources import read_source
 from civicbot_weather.texts import Texts
@@ -61,15 +61,21 @@ class AlertsJob:
             {r.name: r.ok for r in reports}, now)
         for message, fields in outcome.notes:
             bot.log.info(message, job=ctx.job.id, preview=ctx.preview, **fields)
+        if not ctx.preview:
+            ns = bot.state.namespace(NAMESPACE)
+            for report in reports:
+                previous = health.get(report.name) or {}
+                ns.set(HEALTH_PREFIX + report.name, {
+                    "ok": report.ok, "at": now.isoformat(), "error": report.error,
+                    "last_ok": now.isoformat() if report.ok else previous.get("last_ok"),
+                })
+        if not outcome.drafts and not any(r.ok for r in reports):
+            # nothing can be said: report it (civicbot preview exits 1), the state is kept
+            raise JobError("every weather alert source failed: "
+                           + "; ".join(f"{r.name}: {r.error}" for r in reports))
         if ctx.preview:
             return outcome.drafts
         ns = bot.state.namespace(NAMESPACE)
-        for report in reports:
-            previous = health.get(report.name) or {}
-            ns.set(HEALTH_PREFIX + report.name, {
-                "ok": report.ok, "at": now.isoformat(), "error": report.error,
-                "last_ok": now.isoformat() if report.ok else previous.get("last_ok"),
-            })
         # the publisher records the drafts as pending before sending them and resends them
         # after a crash, so the state can move on now
         for key, value in outcome.writes.items():

@@ -41,9 +41,11 @@ class Daemon:
         self.store: StateStore = SQLiteStateStore(":memory:" if self.dry_run
                                                   else config.core.state)
         self.reply_counter = ReplyCounter()
-        extra = [*plugins, (METRICS_PLUGIN, self.reply_counter)]
+        # entry points are scanned and loaded once for every account (not once per account)
+        found = _entry_point_plugins(self.log) if load_entry_points else []
+        extra = [*found, *plugins, (METRICS_PLUGIN, self.reply_counter)]
         self.bots = [Bot.from_settings(s, plugins=extra, dry_run=self.dry_run, store=self.store,
-                                       load_entry_points=load_entry_points)
+                                       load_entry_points=False)
                      for s in config.accounts]
         self.failed: dict[str, BaseException] = {}
         self._stop = threading.Event()
@@ -227,3 +229,21 @@ class Daemon:
                 entry["stream"] = health
             report[bot.name] = entry
         return report
+
+
+def _entry_point_plugins(log: Any) -> list[tuple[str, Any]]:
+    """Every ``civicbot`` entry-point plugin, loaded once, sorted by name (as
+    :func:`~civicbot.plugins.make_plugin_manager` would); a broken one is logged and skipped."""
+    from importlib.metadata import entry_points
+
+    from civicbot.plugins import ENTRY_POINT_GROUP
+
+    out: list[tuple[str, Any]] = []
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        if any(name == ep.name for name, _ in out):
+            continue
+        try:
+            out.append((ep.name, ep.load()))
+        except Exception as exc:  # a broken plugin is skipped, never fatal
+            log.error("plugin failed to load", plugin=ep.name, value=ep.value, exc_info=exc)
+    return out

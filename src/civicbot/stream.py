@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
 TRANSPORTS = ("sse", "websocket", "poll")
 PAGE = 80
+HEALTH_EVERY = 5.0  # seconds between two saves of the health record (civicbot status)
 
 
 class Unsupported(Exception):
@@ -186,6 +187,7 @@ class StreamSupervisor:
         self.catch_ups = 0
         self.last_event_at: float | None = None  # wall time of the last event or heartbeat
         self._last_activity = clock()
+        self._health_saved = clock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -247,6 +249,7 @@ class StreamSupervisor:
         self.persist_health()
 
     def persist_health(self) -> None:
+        self._health_saved = self.clock()
         try:
             self.bot.state.namespace("core").set("health", self.health())
         except Exception as exc:  # the store may be closing at shutdown
@@ -412,6 +415,8 @@ class StreamSupervisor:
             if self.clock() - self._last_activity > watchdog:
                 self.log.warning("no event nor heartbeat; reconnecting", watchdog_s=watchdog)
                 return
+            if self.clock() - self._health_saved > HEALTH_EVERY:
+                self.persist_health()
             self._stop.wait(min(0.05, watchdog / 4))
 
     # -- stream events and catch-up -------------------------------------------------------------
@@ -503,6 +508,7 @@ class StreamSupervisor:
                 self._catch_up()
                 self._activity()
                 self.backoff.reset()
+                self.persist_health()
                 if self.state != "polling":
                     self._set_state("polling")
                 wait = interval

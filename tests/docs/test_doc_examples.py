@@ -20,6 +20,7 @@ import re
 import shlex
 import subprocess
 import sys
+import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -109,9 +110,23 @@ def test_python_example_runs(block: Block, tmp_path: Path, monkeypatch: pytest.M
             f"\n{run.stderr[-2000:]}")
         return
     monkeypatch.chdir(tmp_path)
-    code = compile(block.code, f"{block.page.relative_to(ROOT)}:{block.line}", "exec")
     with _importable(tmp_path, modules), contextlib.redirect_stdout(io.StringIO()):
-        exec(code, {"__name__": "__doc_example__"})
+        if block.title and block.title.endswith(".py"):
+            # a file of a package: import it as its module (with its package's other files)
+            importlib.import_module(modules[_titled_index(block)])
+            return
+        module = types.ModuleType("__doc_example__")
+        module.__file__ = str(tmp_path / "__doc_example__.py")
+        monkeypatch.setitem(sys.modules, module.__name__, module)
+        code = compile(block.code, f"{block.page.relative_to(ROOT)}:{block.line}", "exec")
+        exec(code, module.__dict__)
+
+
+def _titled_index(block: Block) -> int:
+    """The position of ``block`` among the page's titled ``.py`` files."""
+    titled = [b for b in blocks_of(block.page)
+              if b.title and b.no_run is None and b.title.endswith(".py")]
+    return [b.index for b in titled].index(block.index)
 
 
 # -- yaml --------------------------------------------------------------------------------------

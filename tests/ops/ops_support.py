@@ -132,7 +132,7 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, what: str =
 def http_get(url: str) -> tuple[int, str, Mapping[str, str]]:
     """A real HTTP GET (urllib): status, body, headers; 4xx/5xx are returned, not raised."""
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(url, timeout=5) as response:
             return response.status, response.read().decode(), dict(response.headers)
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode(), dict(exc.headers)

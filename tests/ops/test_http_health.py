@@ -74,7 +74,7 @@ def test_healthz_ok_when_every_stream_is_connected(daemon: Daemon) -> None:
 
 def test_healthz_503_while_a_stream_is_refused_then_200_again(
         daemon: Daemon, pair: tuple[SandboxInstance, SandboxInstance]) -> None:
-    ville, musee = pair
+    musee = pair[1]
     musee.refuse_streams(6)
     musee.drop_streams()
     url = f"{daemon.http.url}/healthz"
@@ -85,7 +85,7 @@ def test_healthz_503_while_a_stream_is_refused_then_200_again(
         return seen[-1][0] == 503
 
     wait_until(unhealthy, 10, "a 503")
-    status, body = seen[-1]
+    _status, body = seen[-1]
     assert isinstance(body, dict) and body["status"] == "unhealthy"
     [reason] = body["reasons"]
     assert reason in {"musee: stream reconnecting", "musee: stream backoff",
@@ -183,7 +183,7 @@ def test_unknown_path_and_head(daemon: Daemon) -> None:
     import urllib.request
 
     request = urllib.request.Request(f"{daemon.http.url}/healthz", method="HEAD")
-    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+    with urllib.request.urlopen(request, timeout=5) as response:
         assert response.status == 200 and response.read() == b""
 
 

@@ -41,17 +41,32 @@ def test_weekend_answer(civicbot_make_bot: Callable[..., Bot]) -> None:
     bot = make(civicbot_make_bot, agenda_url="https://www.blois.fr/agenda")
     with time_machine.travel(datetime(2026, 12, 11, 12, 0, tzinfo=PARIS), tick=False):
         text = ask(bot, "ce week-end")
+    # what starts this weekend comes first; 5 events at most (commands.max_events)
     assert text == (
         "📅 Ce week-end :\n"
-        "• sam. 12 déc. · Exposition : les châteaux de la Loire en BD — "
-        "Bibliothèque Abbé-Grégoire (jusqu'au 9 janvier)\n"
-        "• sam. 12 déc. · Marché de Noël — Place Louis-XII (jusqu'au 24 décembre)\n"
-        "• sam. 12 déc. · Ouverture de la patinoire — Place de la Résistance "
-        "(jusqu'au 3 janvier)\n"
-        "• sam. 12 déc. · Trésors de la Renaissance — Musée des Beaux-Arts "
-        "(jusqu'au 3 janvier)\n"
+        "• sam. 12 déc., 10 h · Week-end de la BD jeunesse — 3 rue des Jacobins, Blois "
+        "(jusqu'au 13 décembre)\n"
+        "• sam. 12 déc., 14 h · Club lecture ados — Bibliothèque Abbé-Grégoire\n"
+        "• sam. 12 déc., 15 h · Visite guidée : le château royal — Château royal de Blois\n"
+        "• sam. 12 déc., 16 h · Rencontre & dédicace avec une autrice de BD — Maison de la BD\n"
         "… et 5 autre(s).\n\nTout l'agenda : https://www.blois.fr/agenda")
     assert mastodon_length("@alice@blois.social " + text) <= 500
+    # one more line would not fit with the mention
+    longer = text.replace("… et 5", "• dim. 13 déc., 16 h · Concert de Noël des chœurs de Blois — "
+                          "Cathédrale Saint-Louis\n… et 4")
+    assert mastodon_length("@alice@blois.social " + longer) > 500
+
+
+def test_ongoing_events_come_last_without_a_day(civicbot_make_bot: Callable[..., Bot]) -> None:
+    bot = make(civicbot_make_bot, sources=blois_sources()[1:2])
+    with time_machine.travel(datetime(2026, 12, 9, 9, 0, tzinfo=PARIS), tick=False):
+        agenda = ask(bot, "agenda")
+    assert agenda == (
+        "📅 Prochainement :\n"
+        "• mer. 9 déc., 10 h 30 · L'heure du conte — Bibliothèque Abbé-Grégoire\n"
+        "• sam. 12 déc., 14 h · Club lecture ados — Bibliothèque Abbé-Grégoire\n"
+        "• Exposition : les châteaux de la Loire en BD — Bibliothèque Abbé-Grégoire "
+        "(jusqu'au 9 janvier)")
 
 
 def test_today_answer_skips_what_is_over(civicbot_make_bot: Callable[..., Bot]) -> None:
@@ -60,9 +75,11 @@ def test_today_answer_skips_what_is_over(civicbot_make_bot: Callable[..., Bot]) 
         noon = ask(bot, "aujourdhui")
     with time_machine.travel(datetime(2026, 12, 9, 9, 0, tzinfo=PARIS), tick=False):
         morning = ask(bot, "aujourd'hui")
-    assert noon == ("📅 Aujourd'hui :\n• Exposition : les châteaux de la Loire en BD — "
-                    "Bibliothèque Abbé-Grégoire (jusqu'au 9 janvier)")
-    assert morning == noon + "\n• 10 h 30 · L'heure du conte — Bibliothèque Abbé-Grégoire"
+    exhibition = ("• Exposition : les châteaux de la Loire en BD — Bibliothèque Abbé-Grégoire "
+                  "(jusqu'au 9 janvier)")
+    assert noon == f"📅 Aujourd'hui :\n{exhibition}"
+    assert morning == ("📅 Aujourd'hui :\n• 10 h 30 · L'heure du conte — "
+                       f"Bibliothèque Abbé-Grégoire\n{exhibition}")
 
 
 def test_agenda_answer_fits_a_small_limit(civicbot_make_bot: Callable[..., Bot],
@@ -71,11 +88,9 @@ def test_agenda_answer_fits_a_small_limit(civicbot_make_bot: Callable[..., Bot],
     bot = make(civicbot_make_bot, commands={"max_events": 10})
     with time_machine.travel(datetime(2026, 12, 8, 19, 0, tzinfo=PARIS), tick=False):
         text = ask(bot, "agenda", sender="bob")
-    assert text == (
-        "📅 Prochainement :\n"
-        "• mar. 8 déc. · Exposition : les châteaux de la Loire en BD — "
-        "Bibliothèque Abbé-Grégoire (jusqu'au 9 janvier)\n"
-        "… et 10 autre(s).")
+    assert text == ("📅 Prochainement :\n"
+                    "• mer. 9 déc., 10 h 30 · L'heure du conte — Bibliothèque Abbé-Grégoire\n"
+                    "… et 10 autre(s).")
     assert mastodon_length("@bob " + str(text)) <= 200
 
 

@@ -21,11 +21,13 @@ def at(hour: int, minute: int = 0, day: int = 10) -> datetime:
     return datetime(2026, 6, day, hour, minute, tzinfo=PARIS)
 
 
-def poll(bot: Bot, traveller: time_machine.Coordinates, when: datetime) -> list[str]:
+def poll(bot: Bot, traveller: time_machine.Coordinates, when: datetime, *,
+         failing: bool = False) -> list[str]:
+    """Run the alerts job at ``when``; ``failing``: every source fails (JobError, counted)."""
     traveller.move_to(when)
     failures = bot.scheduler.failures
     results = bot.scheduler.run(bot.jobs["weather-alerts"], bot.now())
-    assert bot.scheduler.failures == failures, "the alerts job raised"
+    assert bot.scheduler.failures == failures + (1 if failing else 0)
     return [r.draft.dedup_key for r in results if r.status_id]
 
 
@@ -43,8 +45,8 @@ def test_expiry_waits_for_a_successful_fetch(web, cap_doc, weather_bot, civicbot
         assert len(poll(bot, traveller, at(10, 5))) == 1
         # the warning expires at 06:00 but the source is down: nothing is said
         web.add("/a.xml", yellow, "application/cap+xml", fail_next=2)
-        assert poll(bot, traveller, at(6, 10, day=11)) == []
-        assert poll(bot, traveller, at(6, 20, day=11)) == []
+        assert poll(bot, traveller, at(6, 10, day=11), failing=True) == []
+        assert poll(bot, traveller, at(6, 20, day=11), failing=True) == []
         assert len(civicbot_sandbox.statuses) == 1
         # the source answers again (still the same document): the announced expiry stands
         [key] = poll(bot, traveller, at(6, 30, day=11))
@@ -141,7 +143,7 @@ def test_timeout_keeps_the_state_and_is_logged(web, cap_doc, weather_bot, civicb
         assert len(poll(bot, traveller, at(10, 5))) == 1
         web.add("/a.xml", yellow, "application/cap+xml", stall_next=1, stall_seconds=1.5)
         with caplog.at_level(logging.WARNING):
-            assert poll(bot, traveller, at(6, 30, day=11)) == []
+            assert poll(bot, traveller, at(6, 30, day=11), failing=True) == []
         assert len(civicbot_sandbox.statuses) == 1
         health = bot.state.namespace("weather").get("health:cap-41")
         assert health["ok"] is False and "timed out" in health["error"]
@@ -176,5 +178,5 @@ def test_cap_file_source(tmp_path: Path, cap_doc, weather_bot, civicbot_sandbox)
         assert civicbot_sandbox.statuses[0]["spoiler_text"] == (
             "Vigilance rouge orages – Loir-et-Cher")
         path.unlink()  # a missing file is an error, not an all-clear
-        assert poll(bot, traveller, at(10, 15)) == []
+        assert poll(bot, traveller, at(10, 15), failing=True) == []
         assert len(civicbot_sandbox.statuses) == 1

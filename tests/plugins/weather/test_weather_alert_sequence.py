@@ -18,11 +18,13 @@ ID = "2.49.0.0.250.0.FR.20260610{}.00000{}"
 LINK = "Informations officielles (METEO-FRANCE) : http://vigilance.meteofrance.com/"
 
 
-def poll(bot: Bot, traveller: time_machine.Coordinates, when: datetime) -> list[str]:
+def poll(bot: Bot, traveller: time_machine.Coordinates, when: datetime, *,
+         failing: bool = False) -> list[str]:
+    """Run the alerts job at ``when``; ``failing``: every source fails (JobError, counted)."""
     traveller.move_to(when)
     failures = bot.scheduler.failures
     results = bot.scheduler.run(bot.jobs["weather-alerts"], bot.now())
-    assert bot.scheduler.failures == failures, "the alerts job raised"
+    assert bot.scheduler.failures == failures + (1 if failing else 0)
     return [r.draft.dedup_key for r in results if r.status_id]
 
 
@@ -39,7 +41,7 @@ def at(hour: int, minute: int = 0, day: int = 10) -> datetime:
 
 
 def test_none_yellow_orange_update_allclear_with_failures_and_restart(
-        web, cap_doc, weather_bot, civicbot_sandbox, tmp_path: Path) -> None:
+        web, cap_doc, weather_bot, civicbot_sandbox, run_command, tmp_path: Path) -> None:
     state = tmp_path / "weather.sqlite3"
     statuses = civicbot_sandbox.statuses
     yellow = cap_doc(identifier=ID.format("100000", 1), sent="2026-06-10T10:00:00+02:00")
@@ -51,6 +53,7 @@ def test_none_yellow_orange_update_allclear_with_failures_and_restart(
                                              sent="2026-06-10T09:00:00+02:00",
                                              area=("Haute Garonne", "FR623")))
         assert poll(bot, traveller, at(9, 5)) == []
+        assert run_command(bot, "vigilance") == "Aucune vigilance en cours pour Loir-et-Cher."
 
         # yellow: a new warning starts a thread
         web.add("/vigilance-41.xml", yellow, "application/cap+xml")
@@ -68,18 +71,21 @@ def test_none_yellow_orange_update_allclear_with_failures_and_restart(
             "Vigilance jaune : orages prévus sur le département.\n\n"
             "Conseils : Évitez les déplacements.")
 
+        assert run_command(bot, "vigilance") == (
+            "🟡 Vigilance jaune orages – Loir-et-Cher, du mercredi 10 juin à 12 h 00 au jeudi "
+            "11 juin à 6 h 00. http://vigilance.meteofrance.com/")
         # the same warning fetched again: silent
         assert poll(bot, traveller, at(10, 15)) == []
         # a server error, a timeout-free failure: silent, state kept
         web.add("/vigilance-41.xml", yellow, "application/cap+xml", fail_next=1)
-        assert poll(bot, traveller, at(10, 25)) == []
+        assert poll(bot, traveller, at(10, 25), failing=True) == []
         assert web.requests[-1].status == 500
         # a malformed document: silent
         web.add("/vigilance-41.xml", b"<alert><sent>2026-06-10T10:", "application/cap+xml")
-        assert poll(bot, traveller, at(10, 35)) == []
+        assert poll(bot, traveller, at(10, 35), failing=True) == []
         # an empty document: silent
         web.add("/vigilance-41.xml", b"", "application/cap+xml")
-        assert poll(bot, traveller, at(10, 45)) == []
+        assert poll(bot, traveller, at(10, 45), failing=True) == []
         assert len(statuses) == 1
 
         # orange: an update in the thread
@@ -140,6 +146,7 @@ def test_none_yellow_orange_update_allclear_with_failures_and_restart(
 
         # the all-clear again, then a stale copy of the orange update: nothing restarts
         assert poll(bot2, traveller, at(18, 15)) == []
+        assert run_command(bot2, "vigilance") == "Aucune vigilance en cours pour Loir-et-Cher."
         web.add("/vigilance-41.xml", orange, "application/cap+xml")
         assert poll(bot2, traveller, at(18, 25)) == []
         assert len(statuses) == 4

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -45,3 +46,18 @@ def test_demo_section(web, tmp_path, weather_bot, civicbot_sandbox) -> None:
     [status] = civicbot_sandbox.statuses
     assert status["spoiler_text"] == "Vigilance jaune orages – Loir-et-Cher"
     assert html_to_text(status["content"]).startswith("🟡 Vigilance jaune orages – Loir-et-Cher")
+
+
+def test_doc_yaml_examples_validate(tmp_path, capsys) -> None:
+    docs = [ROOT / "docs" / "plugins" / "weather.md",
+            ROOT / "docs" / "guides" / "fr" / "weather.md",
+            ROOT / "docs" / "guides" / "en" / "weather.md"]
+    blocks = [block for doc in docs
+              for block in re.findall(r"```yaml\n(.*?)```", doc.read_text(encoding="utf-8"),
+                                      flags=re.S)]
+    assert len(blocks) == 5
+    for i, block in enumerate(blocks):
+        assert block.startswith("plugins:\n")
+        path = tmp_path / f"doc{i}.yaml"
+        path.write_text("mastodon: {api_base_url: sandbox}\n" + block, encoding="utf-8")
+        assert main(["check-config", str(path)]) == 0, capsys.readouterr().err

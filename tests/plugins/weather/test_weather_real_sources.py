@@ -28,11 +28,13 @@ AVALANCHE_TEXT = (
     "l?evolution de la situation.")
 
 
-def run(bot: Bot, traveller: time_machine.Coordinates, when: datetime) -> list[str]:
+def run(bot: Bot, traveller: time_machine.Coordinates, when: datetime, *,
+        failing: bool = False) -> list[str]:
+    """Run the alerts job at ``when``; ``failing``: every source fails (JobError, counted)."""
     traveller.move_to(when)
     failures = bot.scheduler.failures
     results = bot.scheduler.run(bot.jobs["weather-alerts"], bot.now())
-    assert bot.scheduler.failures == failures, "the alerts job raised"
+    assert bot.scheduler.failures == failures + (1 if failing else 0)
     return [r.draft.dedup_key for r in results if r.status_id]
 
 
@@ -101,7 +103,7 @@ def test_meteoalarm_feed_latest_message_wins(web, fixtures_dir, weather_bot,
         assert run(bot, t, datetime(2022, 12, 7, 17, 10, tzinfo=PARIS)) == []
         # the feed breaks: silent
         web.add(FEED_PATH, "<feed xmlns='http://www.w3.org/2005/Atom'><entry>", "text/xml")
-        assert run(bot, t, datetime(2022, 12, 7, 17, 20, tzinfo=PARIS)) == []
+        assert run(bot, t, datetime(2022, 12, 7, 17, 20, tzinfo=PARIS), failing=True) == []
         assert len(civicbot_sandbox.statuses) == 2
 
 
@@ -247,9 +249,9 @@ def test_meteofrance_vigilance_api(web, fixtures_dir, weather_bot, civicbot_sand
             period["timelaps"]["domain_ids"] = [
                 d for d in period["timelaps"]["domain_ids"] if d["domain_id"] != "41"]
         web.add(path, json.dumps(broken), "application/json")
-        assert run(bot, t, datetime(2026, 6, 10, 16, 15, tzinfo=PARIS)) == []
+        assert run(bot, t, datetime(2026, 6, 10, 16, 15, tzinfo=PARIS), failing=True) == []
         web.add(path, '{"product": {}}', "application/json")
-        assert run(bot, t, datetime(2026, 6, 10, 16, 25, tzinfo=PARIS)) == []
+        assert run(bot, t, datetime(2026, 6, 10, 16, 25, tzinfo=PARIS), failing=True) == []
 
         # thunderstorms back to green on a newer map: the source itself ends that warning
         green = json.loads(json.dumps(doc))

@@ -306,3 +306,62 @@ def test_cli_run_stops_cleanly_on_sigterm_and_status_reads_the_state(tmp_path: P
         status = subprocess.run([sys.executable, "-m", "civicbot", "status", "--config", str(cfg)],
                                 capture_output=True, text=True, check=True)
         assert "account default: stream stopped (sse)" in status.stdout
+
+
+def test_clean_close_reconnects_and_catches_up(civicbot_sandbox, civicbot_make_bot):
+    bot = civicbot_make_bot(plugins=[Echo()])
+    bot.start()
+    assert bot.stream.wait_state({"connected"})
+    civicbot_sandbox.close_streams_cleanly()
+    civicbot_sandbox.inject_mention("pendant la reconnexion")
+    assert wait_for(lambda: bot.stream.reconnects == 1 and bot.stream.state == "connected")
+    assert wait_for(lambda: len(civicbot_sandbox.statuses) == 1)
+
+
+def test_backoff_is_exponential_jittered_capped_and_resets():
+    from civicbot.stream import Backoff
+
+    backoff = Backoff(1.0, 8.0)
+    delays = [backoff.next() for _ in range(6)]
+    for delay, base in zip(delays, [1, 2, 4, 8, 8, 8], strict=True):
+        assert base / 2 <= delay <= base
+    backoff.reset()
+    assert backoff.next() <= 1.0
+
+
+class Slow:
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.started = threading.Event()
+        self.finished = threading.Event()
+
+    @hookimpl
+    def civicbot_on_mention(self, bot, status, notification):
+        self.started.set()
+        time.sleep(self.seconds)  # the plugin's own slow work, not a test wait
+        self.finished.set()
+
+
+def test_shutdown_finishes_the_handler_in_hand(civicbot_sandbox, civicbot_make_bot):
+    slow = Slow(0.5)
+    bot = civicbot_make_bot(plugins=[slow])
+    bot.start()
+    assert bot.stream.wait_state({"connected"})
+    note = civicbot_sandbox.inject_mention("question lente")
+    assert slow.started.wait(10)
+    bot.stop()
+    assert slow.finished.is_set()
+    assert bot.stream.dispatcher.cursor == note["id"]
+
+
+def test_shutdown_does_not_wait_forever_for_a_stuck_plugin(civicbot_sandbox, civicbot_make_bot):
+    slow = Slow(5.0)
+    bot = civicbot_make_bot(plugins=[slow], config={"stream": {"shutdown_grace": "0.3s"}})
+    bot.start()
+    assert bot.stream.wait_state({"connected"})
+    civicbot_sandbox.inject_mention("question bloquée")
+    assert slow.started.wait(10)
+    began = time.monotonic()
+    bot.stop()
+    assert time.monotonic() - began < 4.0
+    assert bot.stream.dispatcher.cursor is None  # not handled: caught up at the next start
