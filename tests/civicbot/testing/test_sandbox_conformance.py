@@ -14,7 +14,7 @@ from mastodon import Mastodon, StreamListener
 
 from civicbot.testing.sandbox import SandboxInstance
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mastodon"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "mastodon"
 
 
 def load(name: str) -> Any:

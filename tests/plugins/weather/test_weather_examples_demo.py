@@ -61,3 +61,22 @@ def test_doc_yaml_examples_validate(tmp_path, capsys) -> None:
         path = tmp_path / f"doc{i}.yaml"
         path.write_text("mastodon: {api_base_url: sandbox}\n" + block, encoding="utf-8")
         assert main(["check-config", str(path)]) == 0, capsys.readouterr().err
+
+
+def test_preview_of_the_alerts_job_when_every_source_fails(web, tmp_path, capsys) -> None:
+    web.add("/a.xml", b"not xml at all", "application/cap+xml")
+    config = tmp_path / "c.yaml"
+    config.write_text(f"""mastodon: {{api_base_url: sandbox}}
+timezone: Europe/Paris
+plugins:
+  weather:
+    place: Blois
+    alerts:
+      sources:
+        - {{cap: "{web.url}/a.xml", areas: [FRB05], label: Loir-et-Cher, name: cap-41}}
+        - {{cap: absent.xml, name: fichier}}
+""", encoding="utf-8")
+    assert main(["preview", "weather-alerts", "--config", str(config), "--json"]) == 1
+    err = capsys.readouterr().err
+    assert "every weather alert source failed: cap-41: CAP " in err
+    assert "malformed XML" in err and "fichier: cannot read" in err
