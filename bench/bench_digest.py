@@ -12,12 +12,15 @@ recurrences, merging and rendering the thread. Target: under 1 s. Run::
 
 from __future__ import annotations
 
+import logging
 import sys
 import tempfile
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+import structlog
 
 import civicbot_event_digest
 from civicbot import Bot, mastodon_length
@@ -81,6 +84,7 @@ def generate_feed(count: int = EVENTS) -> bytes:
 
 
 def main() -> int:
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     feed = generate_feed()
     with FakeWebServer() as web, tempfile.TemporaryDirectory() as tmp:
         web.add("/agenda.ics", feed, "text/calendar")

@@ -1,14 +1,15 @@
 """Mention commands: "agenda", "ce week-end" / "week-end" / "weekend", "aujourd'hui".
 
 Each answers with the next matching events in one short post that fits the instance limit
-(with the @mention the auto-reply adds), and "… et N autre(s)." when some do not fit.
+(with the @mention the auto-reply adds, counted as plain characters so that no link is ever
+cut), and "… et N autre(s)." when some do not fit.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from civicbot import Bot, Command, CommandContext, mastodon_length
+from civicbot import Bot, Command, CommandContext
 from civicbot_event_digest.formatting import month_day, short_day_label, time_label
 from civicbot_event_digest.model import Event, clean, last_day, local_midnight
 from civicbot_event_digest.runtime import Runtime, runtime_for
@@ -71,7 +72,9 @@ def answer(runtime: Runtime, kind: str, sender: str) -> str:
         tail.append(phrases.phrase("all", url=runtime.config.agenda_url))
     if not found.events:
         return "\n".join([phrases.phrase(f"none_{kind}"), *tail])
-    limit = runtime.max_characters(preview=False) - mastodon_length(f"@{sender} ")
+    # counted plainly (a link as its full length, the full @user@domain): the reply then fits
+    # whoever adds the mention and however strictly they count
+    limit = runtime.max_characters(preview=False) - len(f"@{sender} ")
     # what starts in the range first (by start), then what is already running
     events = sorted(found.events, key=lambda e: (e.start < start, e.start))
     lines = [_line(e, kind, start, runtime, language) for e in events]
@@ -85,7 +88,7 @@ def answer(runtime: Runtime, kind: str, sender: str) -> str:
         return "\n".join(body + (["", *tail] if tail else []))
 
     for line in lines[: runtime.config.commands.max_events]:
-        if mastodon_length(compose([*shown, line])) > limit:
+        if len(compose([*shown, line])) > limit:
             break
         shown.append(line)
     return compose(shown)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,6 +23,7 @@ from civicbot_scheduled_posts.templates import RESERVED_NAMES, check_template
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 MAX_MEDIA = 4
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class _Strict(BaseModel):
@@ -84,6 +85,15 @@ class PostSpec(_Strict):
             if data.get(key) is None and key in data:
                 data = {**data, key: []}
         return data
+
+    @field_validator("at", "start", "until", mode="before")
+    @classmethod
+    def _need_a_time(cls, value: Any) -> Any:
+        if (isinstance(value, date) and not isinstance(value, datetime)) or (
+                isinstance(value, str) and _DATE_ONLY.match(value.strip())):
+            raise ValueError(f"a time is needed too, e.g. {value}T09:00:00 "
+                             "(a date alone would mean midnight)")
+        return value
 
     @field_validator("id")
     @classmethod

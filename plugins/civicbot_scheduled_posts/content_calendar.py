@@ -23,7 +23,12 @@ from civicbot import Job, JobContext, PostDraft, Schedule, at, cron, every
 from civicbot_scheduled_posts.config import PostSpec, ScheduledPostsConfig
 from civicbot_scheduled_posts.native import NativeScheduler
 from civicbot_scheduled_posts.post_drafts import build_drafts
-from civicbot_scheduled_posts.post_files import PostFile, digest, list_post_files, parse_post
+from civicbot_scheduled_posts.post_files import (
+    PostFile,
+    digest,
+    list_post_files,
+    post_file_from_bytes,
+)
 
 if TYPE_CHECKING:
     from civicbot import Bot
@@ -163,10 +168,7 @@ class ContentCalendar:
         if known is not None and known.digest == key and path not in self._conflicts:
             return
         self._conflicts.discard(path)
-        try:
-            entry = PostFile(path, key, post=parse_post(data, path))
-        except ValueError as exc:
-            entry = PostFile(path, key, error=f"{path}: {exc}")
+        entry = post_file_from_bytes(path, data)
         self.files[path] = entry
         self._drop_owner(path)
         if entry.post is None:
@@ -246,9 +248,6 @@ class ContentCalendar:
     @property
     def variables(self) -> Mapping[str, Any]:
         return self.config.vars
-
-    def native_specs(self) -> list[PostSpec]:
-        return [loaded.spec for loaded in self.posts.values() if loaded.spec.native]
 
     def sync_native(self) -> None:
         """Submit new or edited native posts and cancel removed ones (at start)."""

@@ -69,6 +69,11 @@ def load_post_file(path: Path) -> PostFile:
         data = path.read_bytes()
     except OSError as exc:
         return PostFile(path, "", error=f"{path}: cannot read the file: {exc.strerror or exc}")
+    return post_file_from_bytes(path, data)
+
+
+def post_file_from_bytes(path: Path, data: bytes) -> PostFile:
+    """Validate the content of a post file (never raises for a bad file)."""
     key = digest(data)
     try:
         return PostFile(path, key, post=parse_post(data, path))

@@ -39,8 +39,9 @@ class WeatherCommands:
         else:
             text = texts.no_warning(self.config.area_names())
         assert self.config.alerts is not None
-        unsure = [s.display_name for s in self.config.alerts.sources
-                  if not (health.get(s.display_name) or {}).get("ok")]
-        if unsure:
+        checks = [health.get(s.display_name) for s in self.config.alerts.sources]
+        if any(check is None for check in checks):
+            text += texts.t["unchecked"]
+        elif not all(check.get("ok") for check in checks if check is not None):
             text += texts.t["stale"]
         return text

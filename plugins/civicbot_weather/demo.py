@@ -1,10 +1,12 @@
 """``civicbot demo`` section of the weather plugin.
 
-The demo should run the job ``meteo-matin`` at start (its cron is every minute, but a 20-30 s
-demo may not reach the next minute): :data:`DEMO_RUN_AT_START`. The alerts job polls every
-3 seconds; the demo web server serves a synthetic thunderstorm warning for Loir-et-Cher that
-turns from yellow to orange after 8 seconds and is lifted (AllClear) after 16 seconds, so the
-demo shows a whole thread: warning, update, end.
+The alerts job polls every 3 seconds; the demo web server serves a synthetic thunderstorm
+warning for Loir-et-Cher that turns from yellow to orange after 8 seconds and is lifted
+(AllClear) after 16 seconds, so the demo shows a whole thread: warning, update, end. Residents
+ask "météo" at once and "vigilance" after 11 s (:func:`inject_demo_mentions`, answered by the
+auto-reply plugin). The morning forecast job ``meteo-matin`` runs every minute in the demo (one
+post a day: its dedup key is the date); a demo that can run jobs at start should run
+:data:`DEMO_RUN_AT_START`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
+    from civicbot.testing.sandbox import SandboxInstance
     from civicbot.testing.webserver import FakeWebServer
 
 DATA = Path(__file__).with_name("demo_data")
@@ -81,3 +84,12 @@ def demo_section(web: FakeWebServer, data_dir: Path) -> dict[str, Any]:
                          "label": "Loir-et-Cher"}],
         },
     }
+
+
+def inject_demo_mentions(sandbox: SandboxInstance) -> None:
+    """Residents' questions, once the bot is started."""
+    sandbox.inject_mention("météo", acct="camille@blois.example", display_name="Camille")
+    timer = threading.Timer(11, lambda: sandbox.inject_mention(
+        "vigilance", acct="yanis@blois.example", display_name="Yanis"))
+    timer.daemon = True
+    timer.start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +49,13 @@ def read_source(source: SourceConfig, *, language: str, timeout: float,
                                                    web=vigilance_page(area))
     except SourceError as exc:
         report.error = str(exc)
+    # every post must carry an official link: the source's own when the CAP has no <web>
+    fallback = "https://meteoalarm.org" if source.meteoalarm else (
+        source.cap if source.cap and source.cap.startswith(("http://", "https://")) else "")
+    report.observations = [
+        dataclasses.replace(obs, web=fallback)
+        if isinstance(obs, Alert) and not obs.web and fallback else obs
+        for obs in report.observations]
     if report.error:
         log.warning("weather alert source failed; keeping the last known state",
                     source=report.name, error=report.error)

@@ -77,6 +77,8 @@ T: Final[dict[str, dict[str, str]]] = {
         "current_from": ", du {onset} au {expires}",
         "stale": " Attention : la dernière vérification auprès de la source officielle a "
                  "échoué, cette information peut être incomplète.",
+        "unchecked": " Attention : les sources officielles n'ont pas encore été consultées, "
+                     "cette information peut être incomplète.",
         "and": " et ",
     },
     "en": {
@@ -118,6 +120,8 @@ T: Final[dict[str, dict[str, str]]] = {
         "current_from": ", from {onset} to {expires}",
         "stale": " Warning: the last check with the official source failed, this information "
                  "may be incomplete.",
+        "unchecked": " Warning: the official sources have not been checked yet, this "
+                     "information may be incomplete.",
         "and": " and ",
     },
 }

@@ -72,6 +72,8 @@ class Section:
     fields: list[FieldDoc] = field(default_factory=list)
     #: The plugin that registered the section (``""`` for the core).
     plugin: str = ""
+    #: Other key paths where the same model is used.
+    also: list[str] = field(default_factory=list)
 
     @property
     def anchor(self) -> str:
@@ -124,7 +126,7 @@ CORE_NOTES: dict[tuple[str, str], tuple[str, Any]] = {
         "Plugins never to load for this account (added to the top-level list).", ["weather"]),
     ("AccountConfig", "plugins"): (
         "This account's plugin sections; a section given both here and at the top level is "
-        "taken from here.", None),
+        "taken from here.", Raw("see [Plugin settings](#plugin-settings)")),
     ("StreamConfig", "backoff_initial"): ("First wait before reconnecting after an error; it "
                                           "doubles at each failure.", None),
     ("StreamConfig", "backoff_max"): ("Longest wait between reconnection attempts.", None),
@@ -227,7 +229,7 @@ def _kind(annotation: Any) -> str | None:
     return None
 
 
-def _bounds(metadata: Iterable[Any]) -> str:
+def _bounds(metadata: Iterable[Any], noun: str = "item(s)") -> str:
     """``0 to 23``, ``at least 1``... from annotated-types constraints (``Field(ge=0, le=23)``)."""
     low: tuple[str, Any] | None = None
     high: tuple[str, Any] | None = None
@@ -240,9 +242,9 @@ def _bounds(metadata: Iterable[Any]) -> str:
             if getattr(item, attr, None) is not None:
                 high = (word, getattr(item, attr))
         if getattr(item, "min_length", None) is not None:
-            parts.append(f"at least {item.min_length} item(s)")
+            parts.append(f"at least {item.min_length} {noun}")
         if getattr(item, "max_length", None) is not None:
-            parts.append(f"at most {item.max_length} item(s)")
+            parts.append(f"at most {item.max_length} {noun}")
     if low and high and low[0] == "at least" and high[0] == "at most":
         parts.insert(0, f"{low[1]} to {high[1]}")
     else:
@@ -285,7 +287,7 @@ def describe_type(annotation: Any, link: Callable[[type[BaseModel]], str]) -> st
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin is typing.Annotated:
-        bounds = _bounds(args[1:])
+        bounds = _bounds(args[1:], "character(s)" if args[0] is str else "item(s)")
         inner = describe_type(args[0], link)
         return f"{inner} ({bounds})" if bounds else inner
     if annotation is type(None) or annotation is None:
@@ -371,9 +373,11 @@ def _sample(annotation: Any, key: str) -> Any:
         return args[0]
     if origin in (list, tuple, set, frozenset, Sequence):
         return [_sample(args[0], key)] if args else []
+    if origin in (dict, Mapping) or annotation is dict:
+        return {}
     if isinstance(annotation, type):
         if issubclass(annotation, SecretStr):
-            return "${" + key.upper() + "}"
+            return "${SECRET}"
         if issubclass(annotation, bool):
             return True
         if issubclass(annotation, int):
@@ -392,24 +396,31 @@ def _sample(annotation: Any, key: str) -> Any:
             return "09:00"
         if issubclass(annotation, Path):
             return f"data/{key}"
-    return key
-
-
-def _lookup(data: Any, path: Sequence[str]) -> Any:
-    for part in path:
-        many = part.endswith("[]")
-        name = part[:-2] if many else part
-        if not isinstance(data, Mapping) or name not in data:
-            return None
-        data = data[name]
-        if many:
-            if not isinstance(data, list) or not data:
-                return None
-            data = data[0]
-    return data
+        if issubclass(annotation, BaseModel):
+            return {}
+    return "<text>"
 
 
 _MISSING = object()
+
+
+def _lookup(data: Any, path: Sequence[str], key: str) -> Any:
+    """The value of ``key`` in the mapping at ``path`` (``x[]``: any item of the list ``x``)."""
+    if not path:
+        if isinstance(data, Mapping) and data.get(key) is not None:
+            return data[key]
+        return _MISSING
+    part, rest = path[0], path[1:]
+    many = part.endswith("[]")
+    name = part[:-2] if many else part
+    if not isinstance(data, Mapping) or name not in data:
+        return _MISSING
+    items = data[name] if many else [data[name]]
+    for item in items if isinstance(items, list) else []:
+        found = _lookup(item, rest, key)
+        if found is not _MISSING:
+            return found
+    return _MISSING
 
 
 def _example(info: FieldInfo, key: str, section_path: str, example_config: Any,
@@ -426,10 +437,7 @@ def _example(info: FieldInfo, key: str, section_path: str, example_config: Any,
     elif info.examples:
         found = info.examples[0]
     elif example_config is not None:
-        section = _lookup(example_config, section_path.split(".")) if section_path else \
-            example_config
-        if isinstance(section, Mapping) and key in section and section[key] is not None:
-            found = section[key]
+        found = _lookup(example_config, section_path.split(".") if section_path else [], key)
     if found is _MISSING and not info.is_required():
         default = info.get_default(call_default_factory=True)
         if default not in (None, "", [], {}) and not isinstance(default, SecretStr):
@@ -454,8 +462,11 @@ def _default(info: FieldInfo, link: Callable[[type[BaseModel]], str]) -> str:
 
 # -- sections ------------------------------------------------------------------------------------
 def _walk(model: type[BaseModel], path: str, out: list[Section], plugin: str = "") -> None:
-    if any(s.model is model for s in out):
-        return
+    for seen in out:
+        if seen.model is model:
+            if path != seen.path and path not in seen.also:
+                seen.also.append(path)
+            return
     out.append(Section(path=path, model=model, plugin=plugin))
     for name, info in model.model_fields.items():
         key = info.alias or name
@@ -581,6 +592,9 @@ def render_sections(sections: Sequence[Section], *, level: int = 3,
             out.append(section.doc + "\n")
         if section.path.endswith("[]"):
             out.append(f"`{section.path}` is a list; each item takes these keys.\n")
+        if section.also:
+            out.append("The same keys are used in " + ", ".join(f"`{p}`" for p in section.also)
+                       + ".\n")
         out.append("| Key | Type | Default | Example | Description |")
         out.append("|---|---|---|---|---|")
         for item in section.fields:

@@ -42,7 +42,8 @@ class Daemon:
                                                   else config.core.state)
         self.reply_counter = ReplyCounter()
         # entry points are scanned and loaded once for every account (not once per account)
-        found = _entry_point_plugins(self.log) if load_entry_points else []
+        disabled = set.intersection(*(set(a.disable_plugins) for a in config.accounts))
+        found = _entry_point_plugins(self.log, disabled) if load_entry_points else []
         extra = [*found, *plugins, (METRICS_PLUGIN, self.reply_counter)]
         self.bots = [Bot.from_settings(s, plugins=extra, dry_run=self.dry_run, store=self.store,
                                        load_entry_points=False)
@@ -231,16 +232,17 @@ class Daemon:
         return report
 
 
-def _entry_point_plugins(log: Any) -> list[tuple[str, Any]]:
-    """Every ``civicbot`` entry-point plugin, loaded once, sorted by name (as
-    :func:`~civicbot.plugins.make_plugin_manager` would); a broken one is logged and skipped."""
+def _entry_point_plugins(log: Any, disabled: set[str]) -> list[tuple[str, Any]]:
+    """Every ``civicbot`` entry-point plugin not disabled in every account, loaded once, sorted
+    by name (as :func:`~civicbot.plugins.make_plugin_manager` would); a broken one is logged
+    and skipped. Accounts that disable one do not register it (``disabled`` of each bot)."""
     from importlib.metadata import entry_points
 
     from civicbot.plugins import ENTRY_POINT_GROUP
 
     out: list[tuple[str, Any]] = []
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-        if any(name == ep.name for name, _ in out):
+        if ep.name in disabled or any(name == ep.name for name, _ in out):
             continue
         try:
             out.append((ep.name, ep.load()))

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import time_machine
-from conftest import EXAMPLES, PARIS
+from event_digest_support import EXAMPLES, PARIS
 
 import civicbot_event_digest
 from civicbot import Bot, html_to_text

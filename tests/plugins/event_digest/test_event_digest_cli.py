@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, FIXTURES
-from test_event_digest_digest import WEEK_PART_1, WEEK_PART_2, WEEK_PART_3
+from event_digest_support import EXAMPLES, FIXTURES, WEEK_PART_1, WEEK_PART_2, WEEK_PART_3
 
 from civicbot.cli import main
 

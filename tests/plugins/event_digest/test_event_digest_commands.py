@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Any
 
 import time_machine
-from conftest import PARIS, blois_sources
+from event_digest_support import PARIS, blois_sources
 
 import civicbot_event_digest
-from civicbot import Bot, Command, CommandContext, mastodon_length
+from civicbot import Bot, Command, CommandContext
 
 
 def make(civicbot_make_bot: Callable[..., Bot], **extra: Any) -> Bot:
@@ -50,11 +50,11 @@ def test_weekend_answer(civicbot_make_bot: Callable[..., Bot]) -> None:
         "• sam. 12 déc., 15 h · Visite guidée : le château royal — Château royal de Blois\n"
         "• sam. 12 déc., 16 h · Rencontre & dédicace avec une autrice de BD — Maison de la BD\n"
         "… et 5 autre(s).\n\nTout l'agenda : https://www.blois.fr/agenda")
-    assert mastodon_length("@alice@blois.social " + text) <= 500
+    assert len("@alice@blois.social " + text) <= 500
     # one more line would not fit with the mention
     longer = text.replace("… et 5", "• dim. 13 déc., 16 h · Concert de Noël des chœurs de Blois — "
                           "Cathédrale Saint-Louis\n… et 4")
-    assert mastodon_length("@alice@blois.social " + longer) > 500
+    assert len("@alice@blois.social " + longer) > 500
 
 
 def test_ongoing_events_come_last_without_a_day(civicbot_make_bot: Callable[..., Bot]) -> None:
@@ -91,7 +91,7 @@ def test_agenda_answer_fits_a_small_limit(civicbot_make_bot: Callable[..., Bot],
     assert text == ("📅 Prochainement :\n"
                     "• mer. 9 déc., 10 h 30 · L'heure du conte — Bibliothèque Abbé-Grégoire\n"
                     "… et 10 autre(s).")
-    assert mastodon_length("@bob " + str(text)) <= 200
+    assert len("@bob " + str(text)) <= 200
 
 
 def test_empty_and_failed_answers(civicbot_make_bot: Callable[..., Bot], tmp_path: Any) -> None:

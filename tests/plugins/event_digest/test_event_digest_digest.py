@@ -7,50 +7,16 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from conftest import MONDAY, PARIS, blois_sources
+from event_digest_support import (
+    MONDAY,
+    PARIS,
+    WEEK_PART_1,
+    WEEK_PART_2,
+    WEEK_PART_3,
+    blois_sources,
+)
 
 from civicbot import PREVIOUS, Bot, JobError, mastodon_length
-
-WEEK_PART_1 = """📅 Cette semaine (7 – 13 décembre)
-
-Lundi 7 décembre
-• Exposition : les châteaux de la Loire en BD — Bibliothèque Abbé-Grégoire (jusqu'au 9 janvier)
-• Marché de Noël — Place Louis-XII (jusqu'au 24 décembre)
-https://ville.example.org/marche-de-noel
-• Trésors de la Renaissance — Musée des Beaux-Arts (jusqu'au 3 janvier)
-
-Mardi 8 décembre
-• 18 h 30 · Conférence : Blois à la renaissance — Bibliothèque Abbé-Grégoire, auditorium
-https://ville.example.org/conference-renaissance
-
-1/3"""
-WEEK_PART_2 = """Mercredi 9 décembre
-• 10 h 30 · L'heure du conte — Bibliothèque Abbé-Grégoire
-https://bibliotheque.example.org/heure-du-conte
-
-Vendredi 11 décembre
-• 18 h · Ouverture de la patinoire — Place de la Résistance (jusqu'au 3 janvier)
-
-Samedi 12 décembre
-• 10 h · Week-end de la BD jeunesse — 3 rue des Jacobins, Blois (jusqu'au 13 décembre)
-https://maisonbd.example.org/agenda/bd-jeunesse
-• 14 h · Club lecture ados — Bibliothèque Abbé-Grégoire
-https://bibliotheque.example.org/club-ados
-
-2/3"""
-WEEK_PART_3 = """Samedi 12 décembre
-• 15 h · Visite guidée : le château royal — Château royal de Blois
-https://musee.example.org/visites/chateau-royal
-• 16 h · Rencontre & dédicace avec une autrice de BD — Maison de la BD
-https://maisonbd.example.org/agenda/dedicace
-
-Dimanche 13 décembre
-• 16 h · Concert de Noël des chœurs de Blois — Cathédrale Saint-Louis
-https://ville.example.org/concert-de-noel
-
-#AgendaBlois
-
-3/3"""
 
 
 def section(**extra: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import structlog
-from conftest import FIXTURES, PARIS
+from event_digest_support import FIXTURES, PARIS
 
 from civicbot_event_digest import source_ics
 from civicbot_event_digest.config import EventDigestConfig

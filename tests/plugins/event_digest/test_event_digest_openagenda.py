@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from conftest import FIXTURES, PARIS
+from event_digest_support import FIXTURES, PARIS
 
 from civicbot import Bot
 from civicbot.testing.webserver import FakeWebServer

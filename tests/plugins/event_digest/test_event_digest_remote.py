@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import EXAMPLES, FIXTURES, MONDAY, PARIS
+from event_digest_support import EXAMPLES, FIXTURES, MONDAY, PARIS
 
 from civicbot import Bot, JobError, mastodon_length
 from civicbot.testing.webserver import FakeWebServer
@@ -59,8 +59,9 @@ def test_http_500_and_timeout_are_source_failures(digest_bot: Callable[..., Bot]
 
 def test_all_remote_sources_failing_posts_nothing(civicbot_make_bot: Callable[..., Bot],
                                                   civicbot_sandbox: Any) -> None:
-    import civicbot_event_digest
     from structlog.testing import capture_logs
+
+    import civicbot_event_digest
 
     with FakeWebServer() as web:
         web.add("/ville.ics", "oops", "text/calendar", status=500)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import pytest
 import time_machine
-from conftest import PARIS, blois_sources
+from event_digest_support import PARIS, WEEK_PART_1, WEEK_PART_2, WEEK_PART_3, blois_sources
 from pydantic import ValidationError
-from test_event_digest_digest import WEEK_PART_1, WEEK_PART_2, WEEK_PART_3
 
 import civicbot_event_digest
 from civicbot import Bot, html_to_text

@@ -114,6 +114,8 @@ def test_the_example_sketch_validates(tmp_path, capsys):
      "expected a language code such as fr or en"),
     ({"id": "i", "cron": "0 9 * * 1", "text": "x", "visibility": "everyone"},
      "expected one of 'public', 'unlisted', 'private' or 'direct'"),
+    ({"id": "k", "at": "2026-12-20", "text": "x"},
+     "a time is needed too, e.g. 2026-12-20T09:00:00 (a date alone would mean midnight)"),
     ({"id": "j", "cron": "0 9 * * 1", "text": "x",
       "media": [{"path": f"{n}.png", "description": "Une image"} for n in range(5)]},
      "post 'j': at most 4 images per post"),

@@ -180,3 +180,16 @@ def test_cap_file_source(tmp_path: Path, cap_doc, weather_bot, civicbot_sandbox)
         path.unlink()  # a missing file is an error, not an all-clear
         assert poll(bot, traveller, at(10, 15), failing=True) == []
         assert len(civicbot_sandbox.statuses) == 1
+
+
+def test_a_cap_without_web_link_gets_the_source_url(web, cap_doc, weather_bot,
+                                                      civicbot_sandbox) -> None:
+    data = cap_doc(identifier=ALERT_ID, sent="2026-06-10T10:00:00+02:00").replace(
+        b"<web>http://vigilance.meteofrance.com/</web>", b"")
+    web.add("/a.xml", data, "application/cap+xml")
+    source = {"cap": f"{web.url}/a.xml", "areas": ["FRB05"], "label": "Loir-et-Cher"}
+    with time_machine.travel(at(10, 5), tick=False) as traveller:
+        bot = weather_bot(section(source))
+        assert len(poll(bot, traveller, at(10, 5))) == 1
+    text = html_to_text(civicbot_sandbox.statuses[0]["content"])
+    assert f"Informations officielles (METEO-FRANCE) : {web.url}/a.xml\n" in text

@@ -104,8 +104,8 @@ def test_poll_runs_on_its_schedule(web, cap_doc, weather_bot, civicbot_sandbox, 
     bot = weather_bot({"place": "Blois", "alerts": {"poll": "1s", "sources": [
         {"cap": f"{web.url}/a.xml", "areas": ["FRB05"], "label": "Loir-et-Cher"}]}})
     assert run_command(bot, "vigilance") == (
-        "Aucune vigilance en cours pour Loir-et-Cher. Attention : la dernière vérification "
-        "auprès de la source officielle a échoué, cette information peut être incomplète.")
+        "Aucune vigilance en cours pour Loir-et-Cher. Attention : les sources officielles "
+        "n'ont pas encore été consultées, cette information peut être incomplète.")
     bot.start()
     [status] = civicbot_sandbox.wait_for_statuses(1, timeout=15)
     assert status["spoiler_text"] == "Vigilance orange orages – Loir-et-Cher"

@@ -223,8 +223,8 @@ def test_meteofrance_vigilance_api(web, fixtures_dir, weather_bot, civicbot_sand
     with time_machine.travel(when, tick=False) as t:
         bot = weather_bot(section)
         assert run_command(bot, "vigilance") == (
-            "Aucune vigilance en cours pour Loir-et-Cher. Attention : la dernière vérification "
-            "auprès de la source officielle a échoué, cette information peut être incomplète.")
+            "Aucune vigilance en cours pour Loir-et-Cher. Attention : les sources officielles "
+            "n'ont pas encore été consultées, cette information peut être incomplète.")
         assert run(bot, t, when) == [
             "weather:alert:loir-et-cher|thunderstorm:20260610T140000Z",
             "weather:alert:loir-et-cher|wind:20260610T140000Z"]
