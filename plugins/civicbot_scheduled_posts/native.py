@@ -165,7 +165,8 @@ class NativeScheduler:
             try:
                 found = self.bot.publisher.cancel_scheduled(str(scheduled_id))
             except PublishError as exc:
-                log.warning("could not cancel the native post; will retry", error=str(exc))
+                log.warning("could not cancel the native post; retried at the next start",
+                            error=str(exc))
                 return False
             log.info("native post cancelled on the server", scheduled_id=scheduled_id,
                      reason=reason, found=found)

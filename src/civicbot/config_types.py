@@ -22,6 +22,8 @@ from civicbot.durations import format_duration, parse_duration
 
 
 def _resolve_path(value: Path, info: ValidationInfo) -> Path:
+    if str(value) == ":memory:":  # SQLite's in-memory database, not a file
+        return value
     base = (info.context or {}).get("base_dir")
     if base is not None and not value.is_absolute() and not str(value).startswith("~"):
         return Path(base) / value

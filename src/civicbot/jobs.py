@@ -29,7 +29,9 @@ class Schedule:
             return f"cron {self.cron}"
         if self.kind == "at":
             return f"at {self.at.isoformat() if self.at else '?'}"
-        return f"every {self.every}"
+        from civicbot.durations import format_duration
+
+        return f"every {format_duration(self.every) if self.every else '?'}"
 
 
 def cron(expression: str, *, start: datetime | None = None, until: datetime | None = None) -> Schedule:

@@ -339,7 +339,10 @@ class Publisher:
 
     # -- server-side scheduled statuses ---------------------------------------------------------
     def scheduled_statuses(self) -> list[dict[str, Any]]:
-        return [dict(s) for s in self._call(lambda: self.client.scheduled_statuses())]
+        """Every server-side scheduled status of the account (all pages)."""
+        first = self._call(lambda: self.client.scheduled_statuses(limit=40))
+        pages = self._call(lambda: self.client.fetch_remaining(first))
+        return [dict(s) for s in pages]
 
     def cancel_scheduled(self, scheduled_id: str) -> bool:
         try:

@@ -207,7 +207,8 @@ class JobScheduler:
         results = self.bot.publish(*drafts, dry_run=dry_run) if drafts else []
         if record:
             self.bot.state.store.set_job_run(self.bot.name, job.id, scheduled_time, "ok")
-        log.info("job ran", drafts=len(drafts))
+        # a run that posts nothing (a reload, a poll) is routine: keep it out of the info log
+        (log.info if drafts else log.debug)("job ran", drafts=len(drafts))
         return results
 
     @staticmethod

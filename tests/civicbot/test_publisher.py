@@ -218,3 +218,16 @@ def test_reply_is_never_wider_than_the_mention(civicbot_sandbox, civicbot_make_b
     assert status["visibility"] == visibility
     assert status["in_reply_to_id"] == notification["status"]["id"]
     assert bot_text(status["content"]).startswith("@lea")
+
+
+def test_scheduled_statuses_reads_every_page(civicbot_sandbox, civicbot_make_bot):
+    from datetime import UTC, datetime, timedelta
+
+    bot = civicbot_make_bot()
+    start = datetime.now(UTC) + timedelta(days=1)
+    drafts = [PostDraft(text=f"Annonce {i}", dedup_key=f"native:{i}",
+                        scheduled_at=start + timedelta(days=i // 20, minutes=i))
+              for i in range(45)]
+    bot.publish(*drafts)
+    assert len(civicbot_sandbox.scheduled_statuses) == 45
+    assert len(bot.publisher.scheduled_statuses()) == 45

@@ -1272,8 +1272,18 @@ class SandboxInstance:
         return next((s for s in self.scheduled_statuses if s["id"] == scheduled_id), None)
 
     def _list_scheduled(self, req: HttpRequest) -> Response:
+        """Newest first, paginated with ``max_id`` and a ``Link: rel="next"`` header."""
         ordered = sorted(self.scheduled_statuses, key=lambda s: int(s["id"]), reverse=True)
-        return Response(200, ordered[: self._limit(req, 20, 40)])
+        max_id = self._id_param(req, "max_id")
+        if max_id is not None:
+            ordered = [s for s in ordered if int(s["id"]) < max_id]
+        limit = self._limit(req, 20, 40)
+        page = ordered[:limit]
+        headers: dict[str, str] = {}
+        if page and len(ordered) > limit:
+            query = urlencode([("limit", str(limit)), ("max_id", page[-1]["id"])])
+            headers["Link"] = f'<{self.url}/api/v1/scheduled_statuses?{query}>; rel="next"'
+        return Response(200, page, headers)
 
     def _get_scheduled(self, req: HttpRequest, scheduled_id: str) -> Response:
         found = self._find_scheduled(scheduled_id)

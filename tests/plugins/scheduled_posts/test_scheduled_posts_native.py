@@ -168,9 +168,10 @@ def test_at_most_300_native_posts_in_total(civicbot_make_bot):
         "scheduled")}
 
 
-def test_a_refusal_by_the_server_is_logged_with_its_reason(civicbot_sandbox, civicbot_make_bot):
-    """The server's list is paginated (20 here): scheduled posts the plugin did not make may be
-    invisible to its check, and then the server's own refusal is reported."""
+def test_posts_scheduled_by_someone_else_count_toward_the_daily_limit(civicbot_sandbox,
+                                                                      civicbot_make_bot):
+    """The server's list is read page by page (20 per page here), so scheduled posts the plugin
+    did not make count too, and the plugin refuses before the server has to."""
     post = _native("marche-noel", "2026-12-24T17:00:00+01:00", "Marché de Noël ce soir.")
     with capture_logs() as logs, time_machine.travel(NOW, tick=False):
         bot = civicbot_make_bot(plugins=[plugin], config=config([post]))
@@ -179,7 +180,9 @@ def test_a_refusal_by_the_server_is_logged_with_its_reason(civicbot_sandbox, civ
                                    scheduled_at=paris(2026, 12, 24, 8, n))
         bot.start()
     assert len(civicbot_sandbox.scheduled_statuses) == 25
-    assert "scheduled posts for today" in _refusals(logs)["marche-noel"]
+    assert ("at most 25 scheduled posts per day and 25 are already scheduled on 2026-12-24"
+            in _refusals(logs)["marche-noel"])
+    assert not [r for r in civicbot_sandbox.requests if r.status == 422]
     assert _record(bot, "marche-noel") is None
 
 
