@@ -12,7 +12,12 @@ if TYPE_CHECKING:
 
 @dataclass
 class CommandContext:
-    """What a command handler receives: the bot, the mention and the words after the command."""
+    """What a command handler receives: the bot, the mention and the words after the command.
+
+    ``sender`` is the account that wrote the mention as ``user@domain`` (not its display name);
+    ``language`` is the language to answer in; ``is_admin`` tells whether the sender is listed in
+    the auto-reply plugin's ``admins``.
+    """
 
     bot: Bot
     status: dict[str, Any]

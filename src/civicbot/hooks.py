@@ -150,5 +150,3 @@ def normalise_command(text: str) -> str:
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(stripped.replace("’", "'").split())
 
-
-CommandHandler = Callable[..., str | None]
