@@ -7,7 +7,6 @@ exception is logged and counted and never stops another.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pluggy
