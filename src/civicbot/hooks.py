@@ -80,6 +80,8 @@ class Hooks:
                 object.__setattr__(command, "plugin", _p)
                 for name in command.names:
                     key = normalise_command(name)
+                    if found.get(key) is command:  # "météo" and "meteo": the same word
+                        continue
                     if key in found:
                         raise PluginError(
                             f"command {name!r} registered twice: by plugin "

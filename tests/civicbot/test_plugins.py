@@ -116,3 +116,14 @@ def test_isolated_hooks_count_failures_per_plugin():
     assert failed == 1 and calls == ["1"]
     assert hooks.failures["boom"] == 1
     assert any(e.get("plugin") == "boom" and e["log_level"] == "error" for e in logs)
+
+
+def test_a_command_may_list_accented_and_plain_spellings():
+    class Weather:
+        @hookimpl
+        def civicbot_register_commands(self, register):
+            register(Command(names=("météo", "meteo"), help="la météo", handler=lambda c: "ok"))
+
+    pm = make_plugin_manager(load_entry_points=False, builtins=False, plugins=[("w", Weather())])
+    [command] = Hooks(pm).commands(bot=None)  # type: ignore[arg-type]
+    assert command.names == ("météo", "meteo")

@@ -231,3 +231,14 @@ def test_scheduled_statuses_reads_every_page(civicbot_sandbox, civicbot_make_bot
     bot.publish(*drafts)
     assert len(civicbot_sandbox.scheduled_statuses) == 45
     assert len(bot.publisher.scheduled_statuses()) == 45
+
+
+def test_split_counts_the_content_warning_in_the_limit(civicbot_sandbox, civicbot_make_bot):
+    bot = civicbot_make_bot()
+    cw = "Vigilance orange orages – Loir-et-Cher"
+    text = " ".join(["Orages violents attendus en soirée."] * 30)
+    [result] = bot.publish(PostDraft(text=text, dedup_key="cw:1", spoiler_text=cw))
+    assert result.skipped is None and len(result.statuses) >= 2
+    for status in civicbot_sandbox.statuses:
+        assert status["spoiler_text"] == cw
+        assert len(bot_text(status["content"])) + len(cw) <= 500
