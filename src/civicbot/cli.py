@@ -68,6 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--config", required=True, type=Path)
     status.add_argument("--json", action="store_true")
 
+    for name, text in (("pause", "stop every automatic post and reply (takes effect at once, "
+                                 "even on a running daemon)"),
+                       ("resume", "resume automatic posts and replies after a pause")):
+        pause = sub.add_parser(name, help=text)
+        pause.add_argument("--config", required=True, type=Path)
+        pause.add_argument("--account", default=None, help="one account (default: all)")
+
     demo = sub.add_parser("demo", help="run every plugin against the embedded sandbox")
     demo.add_argument("--duration", type=float, default=30.0, help="seconds (default 30)")
     return parser
@@ -280,6 +287,25 @@ def _status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _set_paused(args: argparse.Namespace) -> int:
+    """Write the pause flag in the state store: a running daemon reads it before every post."""
+    from civicbot.config import load_config
+    from civicbot.state import AccountState, SQLiteStateStore
+
+    config = load_config(args.config)
+    paused = args.command == "pause"
+    names = [config.account(args.account).name] if args.account else \
+        [a.name for a in config.accounts]
+    store = SQLiteStateStore(config.core.state)
+    try:
+        for name in names:
+            AccountState(store, name).namespace("core").set("paused", paused)
+            print(f"account {name}: {'paused' if paused else 'resumed'}")
+    finally:
+        store.close()
+    return EXIT_OK
+
+
 def _run(args: argparse.Namespace) -> int:
     from civicbot.daemon import Daemon
 
@@ -311,6 +337,8 @@ _COMMANDS = {
     "run-job": _run_job,
     "preview": _preview,
     "status": _status,
+    "pause": _set_paused,
+    "resume": _set_paused,
     "demo": _demo,
 }
 

@@ -58,9 +58,11 @@ class MastodonConfig(StrictModel):
     api_base_url: str
     #: The access token (write ``${CIVICBOT_ACCESS_TOKEN}``), or use ``access_token_file``.
     access_token: SecretStr | None = None
+    #: How long one request to the instance may take.
     request_timeout: Duration = timedelta(seconds=30)
     #: Attempts for a post that meets 5xx or network errors, before it is left pending.
     max_attempts: int = 5
+    #: The User-Agent header sent to the instance.
     user_agent: str = "civicbot"
     #: The instance's post length limit; by default read from the instance (500 if unknown).
     max_characters: int | None = None
@@ -87,11 +89,15 @@ class StreamConfig(StrictModel):
     transport: Literal["auto", "sse", "websocket", "poll"] = "auto"
     #: Reconnect when nothing (event or heartbeat) arrived for this long.
     watchdog: Duration = timedelta(seconds=45)
+    #: First wait before reconnecting; it doubles (with jitter) after each failure...
     backoff_initial: Duration = timedelta(seconds=1)
+    #: ...up to this cap, and starts again after a healthy connection.
     backoff_max: Duration = timedelta(seconds=60)
+    #: With ``transport: poll`` (or when the server has no streaming), how often to ask.
     poll_interval: Duration = timedelta(seconds=30)
     #: Mentions older than this (first start, long outage) are recorded as seen, not answered.
     max_mention_age: Duration = timedelta(hours=24)
+    #: Notifications waiting for the plugins; when full, the stream reader waits.
     queue_size: int = 1000
     #: How long shutdown waits for in-flight handlers.
     shutdown_grace: Duration = timedelta(seconds=10)
@@ -107,18 +113,29 @@ class SchedulerConfig(StrictModel):
 
 
 class LogConfig(StrictModel):
+    """How civicbot logs (the CLI's ``--log-format`` and ``--log-level`` override it)."""
+
+    #: ``console`` is for people, ``json`` (one object per line) for journald and log tools;
+    #: ``auto`` picks console on a terminal.
     format: Literal["auto", "console", "json"] = "auto"
+    #: The least important level written.
     level: Literal["debug", "info", "warning", "error"] = "info"
 
 
 class AccountConfig(StrictModel):
     """One account of a multi-account daemon (``accounts:``)."""
 
+    #: The account's name in logs, metrics and the state store (``ville``, ``musee``...).
     name: str
+    #: How to reach this account.
     mastodon: MastodonConfig
+    #: Overrides the top-level ``language`` for this account.
     language: str | None = None
+    #: Overrides the top-level ``timezone`` for this account.
     timezone: TimeZoneName | None = None
+    #: Plugins not to load for this account, on top of the top-level list.
     disable_plugins: list[str] = []
+    #: Plugin sections of this account (they override top-level sections of the same name).
     plugins: dict[str, Any] = {}
 
 
@@ -129,11 +146,13 @@ class CoreConfig(StrictModel):
     accounts: list[AccountConfig] | None = None
     #: The account's name in logs and in the state store (single-account form).
     name: str = "default"
+    #: The time zone of schedules and of the dates residents read.
     timezone: TimeZoneName = "Europe/Paris"
     #: Language of posts and replies (``fr`` or ``en``), sent as each post's language tag.
     language: str = "fr"
     #: The SQLite state store.
     state: ConfigPath = Path("civicbot.sqlite3")
+    #: Log posts instead of sending them (like ``civicbot run --dry-run``).
     dry_run: bool = False
     #: Plugins never to load, by name (``weather``, ``core.pending``...).
     disable_plugins: list[str] = []

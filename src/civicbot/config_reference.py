@@ -438,6 +438,12 @@ def _example(info: FieldInfo, key: str, section_path: str, example_config: Any,
         found = info.examples[0]
     elif example_config is not None:
         found = _lookup(example_config, section_path.split(".") if section_path else [], key)
+        if found is _MISSING and section_path.startswith(PLUGINS_PREFIX + "."):
+            # the same key elsewhere in the plugin's section, if this field accepts it
+            top = section_path.split(".")[:2]
+            subtree = _lookup(example_config, top[:1], top[1].removesuffix("[]"))
+            found = next((v for v in _values_of(subtree, key) if _accepts(annotation, v)),
+                         _MISSING)
     if found is _MISSING and not info.is_required():
         default = info.get_default(call_default_factory=True)
         if default not in (None, "", [], {}) and not isinstance(default, SecretStr):
@@ -445,6 +451,26 @@ def _example(info: FieldInfo, key: str, section_path: str, example_config: Any,
     if found is _MISSING:
         found = _sample(annotation, key)
     return f"`{key}: {_yaml_inline(found)}`"
+
+
+def _values_of(data: Any, key: str) -> Iterable[Any]:
+    """Every value of ``key`` anywhere in ``data`` (mappings and lists), depth first."""
+    if isinstance(data, Mapping):
+        for name, value in data.items():
+            if name == key and value is not None:
+                yield value
+            yield from _values_of(value, key)
+    elif isinstance(data, list):
+        for item in data:
+            yield from _values_of(item, key)
+
+
+def _accepts(annotation: Any, value: Any) -> bool:
+    try:
+        TypeAdapter(annotation).validate_python(value, context={"base_dir": Path.cwd()})
+    except Exception:
+        return False
+    return True
 
 
 def _default(info: FieldInfo, link: Callable[[type[BaseModel]], str]) -> str:

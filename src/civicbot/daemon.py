@@ -207,7 +207,10 @@ class Daemon:
         stream = bot.stream
         if stream is None or stream.state not in HEALTHY_STREAM_STATES:
             problems.append(f"stream {stream.state if stream else 'not started'}")
-        if not bot.scheduler.running:
+        # never bot.scheduler here: that property creates the scheduler lazily, and racing
+        # bot.start() from the endpoint's thread would replace the started one
+        scheduler = bot._scheduler
+        if scheduler is None or not scheduler.running:
             problems.append("scheduler not running")
         return problems
 

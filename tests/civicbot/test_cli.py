@@ -105,3 +105,20 @@ def test_demo_prints_posts_as_residents_read_them():
     assert "↳ in reply to @" in text
     published = int(text.strip().splitlines()[-1].split()[0])
     assert published >= 3
+
+
+def test_pause_and_resume_reach_a_running_bot(tmp_path: Path, civicbot_sandbox,
+                                              civicbot_make_bot, capsys):
+    from civicbot import PostDraft
+
+    cfg = tmp_path / "civicbot.yaml"
+    cfg.write_text("mastodon:\n  api_base_url: sandbox\nstate: state.sqlite3\n")
+    bot = civicbot_make_bot(state=tmp_path / "state.sqlite3")
+    assert main(["pause", "--config", str(cfg)]) == 0
+    assert "account default: paused" in capsys.readouterr().out
+    [dropped] = bot.publish(PostDraft(text="Pendant la pause", dedup_key="p:1"))
+    assert dropped.skipped == "paused"
+    assert main(["resume", "--config", str(cfg)]) == 0
+    [sent] = bot.publish(PostDraft(text="Après la pause", dedup_key="p:2"))
+    assert sent.status_id is not None
+    assert len(civicbot_sandbox.statuses) == 1

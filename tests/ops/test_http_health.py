@@ -198,3 +198,20 @@ def test_non_loopback_bind_is_refused_unless_allowed(
     monkeypatch.setenv("CIVICBOT_HTTP_ALLOW_REMOTE", "1")
     assert HealthServer(daemon, "192.0.2.1:9310").port == 9310
     assert HealthServer(daemon, "[::1]:0").url == "http://[::1]:0"
+
+
+def test_health_checks_before_start_do_not_create_schedulers(
+        tmp_path: Path, pair: tuple[SandboxInstance, SandboxInstance]) -> None:
+    # the endpoint answers while accounts are still starting: reading health must not build a
+    # second scheduler that would replace the one bot.start() is starting (a race seen live)
+    cfg = write_config(tmp_path / "cfg.yaml", [account_block("ville", pair[0])])
+    d = make_daemon(cfg, [BulletinPlugin()])
+    try:
+        assert d.healthy() == (False, ["ville: not started"])
+        d.started_at = 0.0  # as if start() had begun
+        assert d.healthy() == (False, ["ville: stream not started",
+                                       "ville: scheduler not running"])
+        d.health_report()
+        assert d.bot("ville")._scheduler is None
+    finally:
+        d.stop()

@@ -55,14 +55,21 @@ def _spawn(cfg: Path, port: int, env: dict[str, str], log: Path) -> subprocess.P
 
 
 def _wait_healthy(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
+    last: list[object] = []
+
     def healthy() -> bool:
         assert proc.poll() is None, log.read_text()
         try:
-            return http_json(f"http://127.0.0.1:{port}/healthz")[0] == 200
-        except OSError:
+            last[:] = [http_json(f"http://127.0.0.1:{port}/healthz")]
+        except OSError as exc:
+            last[:] = [exc]
             return False
+        return last[0][0] == 200  # type: ignore[index]
 
-    wait_until(healthy, 20, "the child daemon to be healthy")
+    try:
+        wait_until(healthy, 20, "the child daemon to be healthy")
+    except TimeoutError as exc:
+        raise AssertionError(f"{last}\n{log.read_text()[-4000:]}") from exc
 
 
 def test_kill9_and_restart_answers_every_mention_exactly_once(tmp_path: Path) -> None:
