@@ -132,6 +132,7 @@ class Bot:
         self._client: Mastodon | None = None
         self.publisher = Publisher(self, self.client_factory,
                                    max_attempts=settings.mastodon.max_attempts)
+        self._lazy_lock = threading.RLock()
         self._scheduler: JobScheduler | None = None
         self._commands: list[Command] | None = None
         self.stream: StreamSupervisor | None = None
@@ -203,11 +204,13 @@ class Bot:
     # -- jobs and commands ---------------------------------------------------------------------
     @property
     def scheduler(self) -> JobScheduler:
-        if self._scheduler is None:
-            from civicbot.scheduler import JobScheduler
+        """The account's jobs (built on first use, once, whichever thread asks first)."""
+        with self._lazy_lock:
+            if self._scheduler is None:
+                from civicbot.scheduler import JobScheduler
 
-            self._scheduler = JobScheduler(self, self.hooks.jobs(self))
-        return self._scheduler
+                self._scheduler = JobScheduler(self, self.hooks.jobs(self))
+            return self._scheduler
 
     @property
     def jobs(self) -> dict[str, Job]:
@@ -216,9 +219,10 @@ class Bot:
     @property
     def commands(self) -> list[Command]:
         """Commands registered by every plugin (``civicbot_register_commands``)."""
-        if self._commands is None:
-            self._commands = self.hooks.commands(self)
-        return self._commands
+        with self._lazy_lock:
+            if self._commands is None:
+                self._commands = self.hooks.commands(self)
+            return self._commands
 
     # -- the Mastodon client ------------------------------------------------------------------
     def client_factory(self) -> Mastodon:

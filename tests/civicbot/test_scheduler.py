@@ -175,3 +175,16 @@ def wait_until(predicate, timeout: float = 5.0) -> bool:
             return True
         time.sleep(0.01)
     return False
+
+
+def test_scheduler_is_built_once_whatever_thread_asks(civicbot_make_bot):
+    import threading
+
+    bot = civicbot_make_bot(plugins=[Weekly()])
+    seen = []
+    threads = [threading.Thread(target=lambda: seen.append(bot.scheduler)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({id(s) for s in seen}) == 1
