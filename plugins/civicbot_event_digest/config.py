@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
@@ -17,7 +16,7 @@ from pydantic import (
     model_validator,
 )
 
-from civicbot import ConfigPath, Duration, PluginConfig, camel_hashtag, cron
+from civicbot import ConfigPath, Duration, PluginConfig, TimeZoneName, camel_hashtag, cron
 
 LANGUAGES = ("fr", "en")
 Visibility = Literal["public", "unlisted", "private", "direct"]
@@ -86,7 +85,7 @@ class SourceConfig(PluginConfig):
     #: A web page holding schema.org ``Event`` JSON-LD: URL or file path.
     jsonld: str | None = None
     #: Time zone of floating times (default: the calendar's X-WR-TIMEZONE, then the bot's).
-    timezone: str | None = None
+    timezone: TimeZoneName | None = None
     #: Overrides the plugin's ``timeout`` for this source.
     timeout: Duration | None = None
 
@@ -94,16 +93,6 @@ class SourceConfig(PluginConfig):
     @classmethod
     def _where(cls, value: str | None, info: ValidationInfo) -> str | None:
         return None if value is None else _location(value, info)
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError) as exc:
-                raise ValueError(f"unknown time zone {value!r} (e.g. Europe/Paris)") from exc
-        return value
 
     @model_validator(mode="after")
     def _one_kind(self) -> SourceConfig:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
-from civicbot import Duration, PluginConfig, cron
+from civicbot import Duration, PluginConfig, TimeZoneName, cron
 from civicbot_weather.departements import DEPARTEMENTS, normalize_departement
 
 DEFAULT_VIGILANCE_URL = "https://public-api.meteofrance.fr/public/DPVigilance/v1"
@@ -31,7 +30,7 @@ class ForecastConfig(PluginConfig):
     id: str = "meteo-matin"
     cron: str = "0 7 * * *"
     base_url: str = "https://api.open-meteo.com"
-    timezone: str | None = None
+    timezone: TimeZoneName | None = None
     timeout: Duration = timedelta(seconds=15)
     hashtags: list[str] = Field(default_factory=list)
 
@@ -45,16 +44,6 @@ class ForecastConfig(PluginConfig):
     @classmethod
     def _url(cls, value: str) -> str:
         return _check_url(value)
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError) as exc:
-                raise ValueError(f"unknown time zone {value!r} (e.g. Europe/Paris)") from exc
-        return value
 
 
 class VigilanceConfig(PluginConfig):

@@ -8,7 +8,7 @@ The public API is exactly what ``__all__`` lists (pinned by a test)::
 from civicbot.__about__ import __version__
 from civicbot.bot import Bot
 from civicbot.commands import Command, CommandContext
-from civicbot.config_types import ConfigPath, Duration, PluginConfig
+from civicbot.config_types import ConfigPath, Duration, PluginConfig, TimeZoneName
 from civicbot.drafts import PREVIOUS, Media, PostDraft
 from civicbot.errors import (
     AuthenticationError,
@@ -49,6 +49,7 @@ __all__ = [
     "PublishError",
     "PublishResult",
     "Schedule",
+    "TimeZoneName",
     "__version__",
     "at",
     "camel_hashtag",

@@ -11,7 +11,7 @@ PUBLIC = [
     "PREVIOUS", "AuthenticationError", "Bot", "CivicbotError", "Command", "CommandContext",
     "ConfigError", "ConfigPath", "Duration", "Job", "JobContext", "JobError", "Media",
     "MissingAltText", "PluginConfig", "PluginError", "PostDraft", "PostRefused", "PostVetoed",
-    "PublishError", "PublishResult", "Schedule", "__version__", "at", "camel_hashtag", "cron",
+    "PublishError", "PublishResult", "Schedule", "TimeZoneName", "__version__", "at", "camel_hashtag", "cron",
     "every", "hookimpl", "hookspec", "html_to_text", "mastodon_length",
 ]
 
