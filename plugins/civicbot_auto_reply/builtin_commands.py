@@ -36,12 +36,8 @@ def help_text(ctx: CommandContext, rule_help: RuleHelp) -> str:
     lines.extend(f"• {c.name}{sep}{c.help}" for c in resident)
     lines.extend(f"• {line}" for line in rule_help(language))
     lines.extend(f"• {c.name}{mark}{sep}{c.help}" for c in admin)
-    out = lines[0]
-    for line in lines[1:]:
-        if len(out) + 1 + len(line) > ANSWER_LIMIT:
-            return out + "\n…"
-        out += "\n" + line
-    return out
+    # every line, each capped: a long list becomes a numbered thread, never a cut-off one
+    return "\n".join(truncate(line, ANSWER_LIMIT // 2) for line in lines)
 
 
 def pause(ctx: CommandContext) -> str:

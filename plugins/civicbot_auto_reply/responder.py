@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from civicbot import Bot, Command, CommandContext
 from civicbot_auto_reply import texts
+from civicbot_auto_reply.builtin_commands import HELP_NAMES
 from civicbot_auto_reply.config import AutoReplyConfig, Localised, Rule
 from civicbot_auto_reply.etiquette import Limits, is_admin, refusal
 from civicbot_auto_reply.matching import Found, KeywordMatcher, RegexMatcher, match_command
@@ -56,6 +57,9 @@ class Answer:
     text: str
     language: str
     admin: bool = False
+    #: Our own long text (the "aide" list): posted whole, as a numbered thread if needed,
+    #: instead of being cut.
+    thread: bool = False
 
 
 @dataclass
@@ -161,7 +165,8 @@ class Responder:
             return None
         if not text or not text.strip():
             return None
-        return Answer(text=text.strip(), language=lang, admin=command.admin_only)
+        return Answer(text=text.strip(), language=lang, admin=command.admin_only,
+                      thread=command.names == HELP_NAMES)
 
     def from_rules(self, text: str, account: Mapping[str, Any], language: str) -> Answer | None:
         sender = sender_name(dict(account))
@@ -189,7 +194,7 @@ class Responder:
              answer: Answer, now: datetime) -> None:
         bot = self.bot
         limit = min(MAX_REPLY, bot.publisher.max_characters)
-        body = truncate(answer.text, limit - len(f"@{acct} "))
+        body = answer.text if answer.thread else truncate(answer.text, limit - len(f"@{acct} "))
         result = bot.reply(
             status, body, dedup_key=dedup_key(status), language=answer.language,
             # an admin's command is answered privately, even while paused

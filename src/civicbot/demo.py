@@ -33,7 +33,7 @@ def run_demo(duration: float = 30.0, out: TextIO | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="civicbot-demo-") as tmp, \
             SandboxInstance(heartbeat_interval=5.0) as sandbox, FakeWebServer() as web:
         data_dir = Path(tmp)
-        sections, after_start = _plugin_sections(web, data_dir, log)
+        sections, after_start, run_at_start = _plugin_sections(web, data_dir, log)
         bot = Bot(sandbox.url, access_token=sandbox.access_token, load_entry_points=True,
                   state=data_dir / "demo.sqlite3",
                   config={"plugins": sections, "timezone": "Europe/Paris", "language": "fr",
@@ -42,6 +42,9 @@ def run_demo(duration: float = 30.0, out: TextIO | None = None) -> int:
               f"(@{sandbox.account_username}@{sandbox.domain}); plugins: "
               f"{', '.join(sections) or 'none'}; {duration:.0f} s\n", file=out)
         bot.start()
+        for job_id in run_at_start:  # e.g. the morning forecast, so it shows at once
+            if job_id in bot.jobs:
+                bot.scheduler.run(bot.jobs[job_id], bot.now(), record=False)
         printed = 0
         deadline = time.monotonic() + duration
         injected = False
@@ -70,9 +73,13 @@ def run_demo(duration: float = 30.0, out: TextIO | None = None) -> int:
 
 def _plugin_sections(
     web: FakeWebServer, data_dir: Path, log: Any
-) -> tuple[dict[str, Any], list[Callable[[SandboxInstance], Any]]]:
+) -> tuple[dict[str, Any], list[Callable[[SandboxInstance], Any]], list[str]]:
+    """Each plugin's demo module gives its config section (``demo_section``), optionally
+    mentions to inject once the bot runs (``inject_demo_mentions``) and job ids to run at
+    start (``DEMO_RUN_AT_START``)."""
     sections: dict[str, Any] = {}
     after_start: list[Callable[[SandboxInstance], Any]] = []
+    run_at_start: list[str] = []
     for name in FIRST_PARTY:
         try:
             module = importlib.import_module(f"civicbot_{name}.demo")
@@ -83,7 +90,8 @@ def _plugin_sections(
         inject = getattr(module, "inject_demo_mentions", None)
         if callable(inject):
             after_start.append(inject)
-    return sections, after_start
+        run_at_start.extend(getattr(module, "DEMO_RUN_AT_START", ()))
+    return sections, after_start, run_at_start
 
 
 def render(status: dict[str, Any], sandbox: SandboxInstance) -> str:

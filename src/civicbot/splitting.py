@@ -27,15 +27,34 @@ def split_text(text: str, limit: int) -> list[str]:
         guess = len(chunks)
 
 
-def _tokens(text: str) -> list[str]:
-    # keep the separators so that line breaks survive the split
-    return [t for t in re.split(r"(\s+)", text) if t]
-
-
 def _pack(text: str, budget: int) -> list[str]:
+    """Fill parts line by line (a list or a paragraph is never cut in the middle of a line
+    when it fits); a line longer than a part is packed word by word."""
     chunks: list[str] = []
     current = ""
-    for token in _tokens(text):
+    for line in text.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if mastodon_length(candidate.rstrip()) <= budget:
+            current = candidate
+            continue
+        if current.strip():
+            chunks.append(current.rstrip())
+            current = ""
+        if mastodon_length(line) <= budget:
+            current = line
+            continue
+        words = _pack_words(line, budget)
+        chunks.extend(words[:-1])
+        current = words[-1] if words else ""
+    if current.strip():
+        chunks.append(current.rstrip())
+    return [chunk.strip("\n") for chunk in chunks]
+
+
+def _pack_words(text: str, budget: int) -> list[str]:
+    chunks: list[str] = []
+    current = ""
+    for token in [t for t in re.split(r"(\s+)", text) if t]:
         if token.isspace():
             if current:
                 current += token

@@ -139,3 +139,36 @@ def test_status_tells_uptime_queue_last_posts_and_next_jobs(civicbot_make_bot: A
         "– bulletin : 17/03 à 08:00",
     ]
     assert status["visibility"] == "direct"
+
+
+def test_a_long_help_list_becomes_a_numbered_thread_not_a_cut(civicbot_make_bot: Any,
+                                                              civicbot_sandbox: Any) -> None:
+    many = [Command(names=(f"service{i}",), help=f"les horaires et l'adresse du service {i}",
+                    handler=lambda ctx: "ok") for i in range(20)]
+    bot = civicbot_make_bot(plugins=[civicbot_auto_reply, CommandPlugin(*many)], config=faq())
+    bot.start()
+    civicbot_sandbox.inject_mention("aide", acct="a@x.example")
+    assert _wait(lambda: len(civicbot_sandbox.statuses) >= 2)
+    bot.stream.dispatcher.wait_idle()
+    parts = [text_of(s) for s in civicbot_sandbox.statuses]
+    total = len(parts)
+    assert total >= 2
+    for i, (part, status) in enumerate(zip(parts, civicbot_sandbox.statuses, strict=True), 1):
+        assert part.endswith(f"{i}/{total}") and len(part) <= 500
+        if i > 1:
+            assert status["in_reply_to_id"] == civicbot_sandbox.statuses[i - 2]["id"]
+    listed = "\n".join(parts)
+    for i in range(20):
+        assert f"• service{i} : les horaires et l'adresse du service {i}" in listed
+    assert "…" not in listed
+
+
+def _wait(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
