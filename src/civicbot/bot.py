@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 from mastodon import Mastodon
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
 from civicbot.commands import Command
 from civicbot.config import SANDBOX, AccountSettings, config_from_mapping, load_config
@@ -35,6 +35,19 @@ _VISIBILITY_ORDER: dict[str, int] = {"direct": 0, "private": 1, "unlisted": 2, "
 def narrowest(a: str, b: str) -> Visibility:
     """The narrower of two visibilities (a reply is never wider than the mention)."""
     return a if _VISIBILITY_ORDER.get(a, 0) <= _VISIBILITY_ORDER.get(b, 0) else b  # type: ignore[return-value]
+
+
+def secret_values(value: Any) -> list[str]:
+    """Every :class:`pydantic.SecretStr` value found in a config model (recursively)."""
+    if isinstance(value, SecretStr):
+        return [value.get_secret_value()]
+    if isinstance(value, BaseModel):
+        return [s for name in type(value).model_fields for s in secret_values(getattr(value, name))]
+    if isinstance(value, Mapping):
+        return [s for item in value.values() for s in secret_values(item)]
+    if isinstance(value, list | tuple):
+        return [s for item in value for s in secret_values(item)]
+    return []
 
 
 class Bot:
@@ -113,10 +126,11 @@ class Bot:
 
     def _setup(self, settings: AccountSettings, pm: CivicbotPluginManager,
                store: StateStore | None, *, dry_run: bool) -> None:
-        from civicbot.logging import REDACTOR
+        from civicbot.logging import REDACTOR, ensure_logging
 
-        if settings.mastodon.access_token is not None:
-            REDACTOR.add(settings.mastodon.access_token.get_secret_value())
+        ensure_logging(settings.core.log.format, settings.core.log.level)
+        # every secret of the config (the token, plugins' API keys) is masked in every log line
+        REDACTOR.add(*secret_values(settings.mastodon), *secret_values(settings.plugins))
         self.settings = settings
         self.name = settings.name
         self.pm = pm

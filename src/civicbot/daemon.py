@@ -22,6 +22,7 @@ import structlog
 from civicbot.bot import Bot
 from civicbot.config import Config, load_config
 from civicbot.errors import AuthenticationError, CivicbotError
+from civicbot.logging import ensure_logging
 from civicbot.metrics import METRICS_PLUGIN, ReplyCounter
 from civicbot.plugins import make_plugin_manager
 from civicbot.state import SQLiteStateStore, StateStore
@@ -37,6 +38,7 @@ class Daemon:
         self.config = config
         self.dry_run = config.core.dry_run if dry_run is None else dry_run
         self.http_address = http or config.core.http
+        ensure_logging(config.core.log.format, config.core.log.level)
         self.log = structlog.get_logger("civicbot.daemon").bind(account="*")
         self.store: StateStore = SQLiteStateStore(":memory:" if self.dry_run
                                                   else config.core.state)

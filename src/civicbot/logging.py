@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import threading
 from collections.abc import Iterable, MutableMapping
 from typing import Any, TextIO
 
@@ -78,14 +79,41 @@ def configure_logging(fmt: str = "auto", level: str = "info", stream: TextIO | N
     structlog.configure(
         processors=[*processors, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        # resolve sys.stderr at each use, so a replaced stderr (tests, daemons) is honoured
-        logger_factory=lambda *args: structlog.PrintLogger(file=stream or sys.stderr),
+        logger_factory=lambda *args: _StderrLogger(stream),
         cache_logger_on_first_use=False,
     )
     logging.basicConfig(level=max(numeric, logging.WARNING), stream=target,
                         format="%(levelname)s %(name)s: %(message)s", force=True)
     for noisy in ("apscheduler", "urllib3", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def ensure_logging(fmt: str = "auto", level: str = "info") -> None:
+    """Configure logging (with redaction) unless the application already did: a library user
+    who never set up logging still never sees a token in a log line."""
+    if not structlog.is_configured():
+        configure_logging(fmt, level)
+
+
+class _StderrLogger:
+    """Writes each rendered line to ``stream``, or to ``sys.stderr`` as it is *at write time*
+    (bound loggers live long; stderr may be replaced meanwhile, by tests or daemons)."""
+
+    _lock = threading.Lock()
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream
+
+    def msg(self, message: str) -> None:
+        stream = self._stream or sys.stderr
+        with self._lock:
+            try:
+                stream.write(message + "\n")
+                stream.flush()
+            except ValueError:  # a closed stream: logging must never crash the bot
+                pass
+
+    log = debug = info = warn = warning = error = err = critical = exception = fatal = msg
 
 
 def _noop(logger: Any, method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
