@@ -192,7 +192,10 @@ class StreamSupervisor:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._holding = False
+        self._overflowed = False
         self._held: dict[str, Any] = {}
+        #: The newest notification id fetched by REST (catch-up continues from there).
+        self._fetched_up_to: str | None = None
         self._listener: _Listener | None = None
         self._ws_handle: Any = None
         self._reader: threading.Thread | None = None
@@ -339,7 +342,7 @@ class StreamSupervisor:
         timeout = self.cfg.watchdog.total_seconds()
         client = self.bot.client
         with self._lock:
-            self._holding, self._held = True, {}
+            self._holding, self._held, self._overflowed = True, {}, False
         if transport == "websocket":
             try:
                 handle = client.stream_open_websocket(  # type: ignore[no-untyped-call]
@@ -399,7 +402,6 @@ class StreamSupervisor:
                 try:
                     self._catch_up()
                     caught_up = True
-                    self._release_held()
                 except MastodonUnauthorizedError as exc:
                     raise AuthenticationError(f"access token refused: {exc}") from exc
                 except (MastodonError, OSError) as exc:
@@ -425,28 +427,47 @@ class StreamSupervisor:
             if self._holding:
                 if len(self._held) < self.cfg.queue_size:
                     self._held[str(notification["id"])] = notification
-                return  # dropped from the buffer: the REST catch-up will find it
+                else:  # too many to hold: another catch-up round will fetch them by REST
+                    self._overflowed = True
+                return
         self.dispatcher.submit(notification)
 
-    def _release_held(self) -> None:
-        while True:
-            with self._lock:
-                held = sorted(self._held.values(), key=lambda n: id_key(str(n["id"])))
-                self._held = {}
-                if not held:
-                    self._holding = False
-                    return
-            for notification in held:
-                self.dispatcher.submit(notification)
-
     def _catch_up(self) -> int:
-        """Fetch and dispatch every notification since the cursor, oldest first."""
-        client = self.bot.client
-        cursor = self.dispatcher.cursor
+        """Dispatch every notification missed since the cursor, oldest first, then release the
+        stream events held back meanwhile (in id order, duplicates dropped by the dispatcher).
+
+        If more stream events arrived during the catch-up than can be held, the held ones are
+        dropped and another round fetches them by REST, until a round ends with nothing lost:
+        only then does the stream feed the dispatcher directly.
+        """
         count = 0
-        if cursor is None:
+        while not self._stop.is_set():
+            count += self._fetch_missed()
+            with self._lock:
+                if self._overflowed:
+                    self._overflowed, self._held = False, {}
+                    continue
+                for notification in sorted(self._held.values(),
+                                           key=lambda n: id_key(str(n["id"]))):
+                    self.dispatcher.submit(notification)
+                self._held, self._holding = {}, False
+                break
+        self.catch_ups += 1
+        if count:
+            self.log.info("caught up", notifications=count)
+        return count
+
+    def _fetch_missed(self) -> int:
+        """One REST round: every notification after the newest already fetched (or the
+        cursor), following pagination to the end."""
+        cursor = self.dispatcher.cursor
+        last = self._fetched_up_to
+        if cursor is not None and (last is None or id_key(cursor) > id_key(last)):
+            last = cursor
+        if last is None:
             return self._first_catch_up()
-        last = cursor
+        client = self.bot.client
+        count = 0
         while not self._stop.is_set():
             page = [to_plain(n) for n in client.notifications(min_id=last, limit=PAGE)]
             if not page:
@@ -458,10 +479,7 @@ class StreamSupervisor:
             newest = str(page[-1]["id"])
             if id_key(newest) <= id_key(last):
                 break
-            last = newest
-        self.catch_ups += 1
-        if count:
-            self.log.info("caught up", notifications=count)
+            last = self._fetched_up_to = newest
         return count
 
     def _first_catch_up(self) -> int:
@@ -496,7 +514,11 @@ class StreamSupervisor:
         recent.sort(key=lambda n: id_key(str(n["id"])))
         for notification in recent:
             self.dispatcher.submit(notification)
-        self.catch_ups += 1
+        newest = [str(recent[-1]["id"])] if recent else []
+        if newest_old is not None:
+            newest.append(newest_old)
+        if newest:
+            self._fetched_up_to = max(newest, key=id_key)
         return len(recent)
 
     def _poll(self) -> None:

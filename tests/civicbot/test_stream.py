@@ -365,3 +365,33 @@ def test_shutdown_does_not_wait_forever_for_a_stuck_plugin(civicbot_sandbox, civ
     bot.stop()
     assert time.monotonic() - began < 4.0
     assert bot.stream.dispatcher.cursor is None  # not handled: caught up at the next start
+
+
+def test_burst_during_catch_up_larger_than_the_buffer_loses_nothing(civicbot_sandbox,
+                                                                   civicbot_make_bot):
+    """Stream events that arrive while catching up are held back; when more arrive than can be
+    held, another REST round fetches them: none is lost, none is handled twice."""
+    seen: list[str] = []
+    first_handled = threading.Event()
+
+    class SlowCounter:
+        @hookimpl
+        def civicbot_on_notification(self, bot, notification):
+            first_handled.set()
+            time.sleep(0.02)  # a plugin doing real work keeps the small queue full
+            seen.append(str(notification["id"]))
+
+    for i in range(30):
+        civicbot_sandbox.inject_notification("favourite", acct=f"avant{i}@ville.example")
+    bot = civicbot_make_bot(plugins=[SlowCounter()], config={"stream": {"queue_size": 5}})
+    bot.start()
+    # the REST round is done and the catch-up is still feeding the slow plugin: what the stream
+    # brings now must be held back, and there is more of it than can be held
+    assert first_handled.wait(10)
+    for i in range(120):
+        civicbot_sandbox.inject_notification("favourite", acct=f"pendant{i}@ville.example")
+    expected = [n["id"] for n in civicbot_sandbox.notifications]
+    assert wait_for(lambda: len(seen) >= len(expected), timeout=30)
+    bot.stream.dispatcher.wait_idle()
+    assert sorted(seen, key=lambda x: (len(x), x)) == sorted(expected, key=lambda x: (len(x), x))
+    assert len(seen) == len(set(seen)) == 150
