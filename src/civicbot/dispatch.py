@@ -81,10 +81,6 @@ class Dispatcher:
                                             name=f"civicbot-dispatch-{self.bot.name}")
             self._thread.start()
 
-    def is_done(self, notification_id: str) -> bool:
-        cursor = self._cursor
-        return cursor is not None and id_key(notification_id) <= id_key(cursor)
-
     def submit(self, notification: Mapping[str, Any], timeout: float | None = None) -> bool:
         """Queue a notification (waits while the queue is full). False if it was a duplicate
         or the dispatcher is stopping."""
@@ -93,7 +89,8 @@ class Dispatcher:
             self.log.warning("notification without id skipped")
             return False
         with self._lock:
-            if nid in self._recent or self.is_done(nid):
+            # seen, not "below the cursor": a server may deliver two notifications out of order
+            if nid in self._recent or self.bot.state.store.notification_seen(self.bot.name, nid):
                 return False
             self._recent[nid] = None
             while len(self._recent) > 10_000:
@@ -153,7 +150,7 @@ class Dispatcher:
     def _handle(self, notification: dict[str, Any], queued_at: float) -> None:
         nid = str(notification["id"])
         store, account = self.bot.state.store, self.bot.name
-        if self.is_done(nid) or store.notification_seen(account, nid):
+        if store.notification_seen(account, nid):
             return
         failures = self.bot.hooks.on_notification(self.bot, notification)
         if notification.get("type") == "mention" and notification.get("status"):

@@ -395,3 +395,25 @@ def test_burst_during_catch_up_larger_than_the_buffer_loses_nothing(civicbot_san
     bot.stream.dispatcher.wait_idle()
     assert sorted(seen, key=lambda x: (len(x), x)) == sorted(expected, key=lambda x: (len(x), x))
     assert len(seen) == len(set(seen)) == 150
+
+
+def test_a_notification_delivered_out_of_order_is_still_handled(civicbot_sandbox,
+                                                                civicbot_make_bot):
+    """Handled notifications are recognised by id, not by "below the cursor": a notification a
+    server delivers late, with a lower id than one already handled, is still answered."""
+    echo = Echo()
+    bot = civicbot_make_bot(plugins=[echo])
+    bot.start()
+    assert bot.stream.wait_state({"connected"})
+    first = civicbot_sandbox.inject_mention("première")
+    second = civicbot_sandbox.inject_mention("seconde")
+    assert wait_for(lambda: len(civicbot_sandbox.statuses) == 2)
+    bot.stream.dispatcher.wait_idle()
+    civicbot_sandbox.stall_streams()
+    third = civicbot_sandbox.inject_mention("troisième")
+    late = dict(third, id=str(int(first["id"]) - 1))  # delivered with a lower id than handled
+    assert bot.stream.dispatcher.submit(late)
+    assert wait_for(lambda: len(civicbot_sandbox.statuses) == 3)
+    assert not bot.stream.dispatcher.submit(second)  # handled already: not again
+    bot.stream.dispatcher.wait_idle()
+    assert replies_by_mention(civicbot_sandbox)[third["status"]["id"]] == 1
