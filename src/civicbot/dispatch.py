@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from civicbot.bot import Bot
 
 CURSOR = "notifications"
+#: How long handled notification ids are remembered (far longer than any catch-up reaches).
+SEEN_KEPT_FOR = timedelta(days=30)
 _STOP = object()
 
 
@@ -76,6 +78,10 @@ class Dispatcher:
         return self._queue.qsize()
 
     def start(self) -> None:
+        pruned = self.bot.state.store.prune_seen(self.bot.name,
+                                                 datetime.now(UTC) - SEEN_KEPT_FOR)
+        if pruned:
+            self.log.info("old handled notifications forgotten", count=pruned)
         if self._thread is None:
             self._thread = threading.Thread(target=self._work, daemon=True,
                                             name=f"civicbot-dispatch-{self.bot.name}")

@@ -100,6 +100,10 @@ class StateStore(ABC):
         """Record a notification as handled, and move the cursor in the same transaction."""
     @abstractmethod
     def notification_seen(self, account: str, notification_id: str) -> bool: ...
+    @abstractmethod
+    def prune_seen(self, account: str, before: datetime) -> int:
+        """Forget handled notifications recorded before ``before`` (they are far below the
+        cursor, so catch-up never fetches them again); return how many."""
     # plugin key-value
     @abstractmethod
     def kv_get(self, account: str, namespace: str, key: str) -> Any | None: ...
@@ -235,6 +239,13 @@ class SQLiteStateStore(StateStore):
     def notification_seen(self, account: str, notification_id: str) -> bool:
         return self._one("SELECT 1 FROM seen_notifications WHERE account=? AND "
                          "notification_id=?", (account, notification_id)) is not None
+
+    def prune_seen(self, account: str, before: datetime) -> int:
+        with self._lock:
+            cursor = self._db.execute(
+                "DELETE FROM seen_notifications WHERE account=? AND handled_at < ?",
+                (account, before.astimezone(UTC).isoformat()))
+            return int(cursor.rowcount)
 
     # -- key-value -------------------------------------------------------------------------
     def kv_get(self, account: str, namespace: str, key: str) -> Any | None:

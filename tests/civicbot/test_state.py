@@ -63,3 +63,17 @@ def test_survives_kill_9(tmp_path: Path):
     assert store.get_cursor("ville", "notifications") == "77"
     assert store.kv_get("ville", "core", "paused") is True
     store.close()
+
+
+def test_prune_seen_forgets_only_old_records(tmp_path: Path):
+    import time_machine
+
+    store = SQLiteStateStore(tmp_path / "s.sqlite3")
+    with time_machine.travel(datetime(2026, 1, 1, tzinfo=UTC), tick=False):
+        store.mark_notification("ville", "1", cursor="1")
+    with time_machine.travel(datetime(2026, 3, 1, tzinfo=UTC), tick=False):
+        store.mark_notification("ville", "2", cursor="2")
+        assert store.prune_seen("ville", datetime(2026, 2, 1, tzinfo=UTC)) == 1
+    assert not store.notification_seen("ville", "1")
+    assert store.notification_seen("ville", "2")
+    assert store.get_cursor("ville", "notifications") == "2"
