@@ -18,11 +18,12 @@ rate-limit reset; after ``max_attempts`` the draft stays pending for the next re
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -39,7 +40,8 @@ from mastodon import (
 from civicbot.drafts import PREVIOUS, VISIBILITIES, Media, PostDraft
 from civicbot.errors import AuthenticationError, MissingAltText, PostRefused, PublishError
 from civicbot.splitting import split_text
-from civicbot.text import mastodon_length
+from civicbot.state import PostRecord
+from civicbot.text import html_to_text, mastodon_length
 
 if TYPE_CHECKING:
     from mastodon import Mastodon
@@ -242,18 +244,62 @@ class Publisher:
         return plan_parts(draft, self.max_characters)
 
     def resend_pending(self) -> int:
-        """Send every pending record again with its own key (after a crash or an outage)."""
+        """Send every pending record again with its own key (after a crash or an outage).
+
+        Mastodon remembers an ``Idempotency-Key`` for one hour only: a record pending for
+        longer is first looked for among the account's latest statuses (or its scheduled
+        statuses), so a post sent just before a crash is recorded, not published again.
+        """
         with self._lock:
             pending = self.bot.state.store.pending_posts(self.bot.name)
             for record in pending:
-                self.log.info("resending pending post", dedup_key=record.dedup_key)
                 try:
+                    if self._recover_old(record):
+                        continue
+                    self.log.info("resending pending post", dedup_key=record.dedup_key)
                     self._send_part(record.dedup_key, record.payload)
                 except PublishError as exc:
                     self.log.warning("pending post still not sent", dedup_key=record.dedup_key,
                                      error=str(exc))
                     return len(pending)
             return len(pending)
+
+    def _recover_old(self, record: PostRecord) -> bool:
+        """True when a pending record older than the idempotency window is already on the
+        server (then it is recorded as sent with that status)."""
+        created = datetime.fromisoformat(record.created_at)
+        if datetime.now(UTC) - created < IDEMPOTENCY_WINDOW:
+            return False
+        try:
+            found = self._find_on_server(record)
+        except _PermanentError as exc:
+            self.log.warning("could not look for an old pending post; resending it",
+                             dedup_key=record.dedup_key, error=str(exc)[:200])
+            return False
+        if found is None:
+            return False
+        self.bot.state.store.mark_sent(self.bot.name, record.dedup_key, str(found["id"]),
+                                       found.get("url"))
+        self.log.warning("pending post found already published; recorded, not resent",
+                         dedup_key=record.dedup_key, status_id=str(found["id"]))
+        return True
+
+    def _find_on_server(self, record: PostRecord) -> dict[str, Any] | None:
+        wanted = comparable(record.payload["text"])
+        found: dict[str, Any] | None = None
+        if record.payload.get("scheduled_at"):
+            for scheduled in self.scheduled_statuses():
+                if comparable(str(scheduled["params"]["text"])) == wanted:
+                    found = {"id": scheduled["id"], "url": None}
+                    break
+        else:
+            me = self.bot.account.get("id") or self._call(
+                lambda: self.client.account_verify_credentials())["id"]
+            for status in self._call(lambda: self.client.account_statuses(me, limit=40)):
+                if comparable(html_to_text(status["content"])) == wanted:
+                    found = {"id": status["id"], "url": status.get("url")}
+                    break
+        return found
 
     # -- sending --------------------------------------------------------------------------------
     def _send_draft(self, result: PublishResult) -> None:
@@ -352,6 +398,19 @@ class Publisher:
                 return False
             raise PublishError(str(exc)) from exc
         return True
+
+
+#: How long Mastodon keeps an Idempotency-Key (one hour), with a safety margin.
+IDEMPOTENCY_WINDOW = timedelta(minutes=50)
+_MENTION_DOMAIN = re.compile(r"(@\w+)@[\w.-]+\w")
+_SCHEME = re.compile(r"https?://")
+
+
+def comparable(text: str) -> str:
+    """A post's text reduced to what survives Mastodon's HTML rendering (mentions without
+    their domain, links without their scheme, white space folded), to recognise it."""
+    text = _SCHEME.sub("", _MENTION_DOMAIN.sub(r"\1", text))
+    return " ".join(text.split()).casefold()
 
 
 def check_draft(draft: PostDraft) -> None:

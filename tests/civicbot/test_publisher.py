@@ -242,3 +242,37 @@ def test_split_counts_the_content_warning_in_the_limit(civicbot_sandbox, civicbo
     for status in civicbot_sandbox.statuses:
         assert status["spoiler_text"] == cw
         assert len(bot_text(status["content"])) + len(cw) <= 500
+
+
+def test_pending_older_than_the_idempotency_window_is_found_not_resent(civicbot_sandbox,
+                                                                       civicbot_make_bot,
+                                                                       tmp_path: Path):
+    """Mastodon forgets an Idempotency-Key after one hour: a post sent just before a crash, and
+    still pending when the bot comes back two hours later, is found on the server instead."""
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
+
+    state = tmp_path / "s.sqlite3"
+    bot = civicbot_make_bot(state=state)
+    sent = bot.publisher.prepare(PostDraft(
+        text="@lea@ville.example Le marché est déplacé place Louis-XII : https://ville.example/m",
+        dedup_key="marche"))
+    never = bot.publisher.prepare(PostDraft(text="Jamais envoyé", dedup_key="jamais"))
+    with time_machine.travel(datetime.now(UTC) - timedelta(hours=2), tick=False):
+        bot.state.store.add_pending(bot.name, bot.publisher.plan_parts(sent)
+                                    + bot.publisher.plan_parts(never))
+    client = Mastodon(access_token=civicbot_sandbox.access_token,
+                      api_base_url=civicbot_sandbox.url)
+    original = client.status_post(sent.text)  # it did reach the server before the crash
+    bot.stop()
+    with capture_logs() as logs:
+        restarted = civicbot_make_bot(state=state)
+        restarted.start()
+    assert restarted.state.post("marche").status_id == str(original["id"])
+    assert restarted.state.post("jamais").state == "sent"
+    assert [bot_text(s["content"]) for s in civicbot_sandbox.statuses].count(
+        bot_text(original["content"])) == 1
+    assert len(civicbot_sandbox.statuses) == 2
+    assert any(e["event"] == "pending post found already published; recorded, not resent"
+               for e in logs)
