@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 
 from civicbot import Duration, PluginConfig
 from civicbot_auto_reply.matching import words_pattern
+from civicbot_auto_reply.regex_safety import check_regex_safety
 from civicbot_auto_reply.templates import check_template
 from civicbot_auto_reply.texts import FALLBACK
 
@@ -66,6 +67,7 @@ class Rule(PluginConfig):
                 re.compile(value)
             except re.error as exc:
                 raise ValueError(f"invalid regular expression {value!r}: {exc}") from exc
+            check_regex_safety(value)
         return value
 
     @model_validator(mode="after")

@@ -13,15 +13,20 @@ from civicbot_auto_reply.sanitize import MAX_ECHO, plain
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 _ARGS_STRIP = " \t\n,;:.!?-–—«»\"'’"
+#: Letters Unicode does not decompose but French writes both ways ("vœux" / "voeux").
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "’": "'"})
+#: Apostrophes typed by phones and word processors, read as the straight one.
+_APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'"})
 
 
 def fold_with_map(text: str) -> tuple[str, list[int]]:
-    """Case-folded, accent-free ``text``, and for each of its characters the index of the
-    character of ``text`` it comes from (plus a final entry, ``len(text)``)."""
+    """Case-folded, accent-free ``text`` (ligatures œ and æ written out), and for each of its
+    characters the index of the character of ``text`` it comes from (plus a final entry,
+    ``len(text)``)."""
     out: list[str] = []
     where: list[int] = []
     for index, char in enumerate(text):
-        folded = unicodedata.normalize("NFKD", char.casefold().replace("’", "'"))
+        folded = unicodedata.normalize("NFKD", char.casefold().translate(_LIGATURES))
         for piece in folded:
             if unicodedata.combining(piece):
                 continue
@@ -69,19 +74,27 @@ class KeywordMatcher:
 
 
 class RegexMatcher:
-    """Matches a regular expression on the text as written."""
+    """Matches a regular expression on the text as written, except that typographic
+    apostrophes (’) and straight ones (') are the same character on both sides: residents'
+    phones type "d’identité" where the config says "d'identité"."""
 
     def __init__(self, pattern: str) -> None:
-        self.pattern = re.compile(pattern)
+        self.pattern = re.compile(pattern.translate(_APOSTROPHES))
 
     def search(self, text: str) -> Found | None:
-        m = self.pattern.search(text)
+        # same length as ``text``: the spans of the match are valid in the original
+        m = self.pattern.search(text.translate(_APOSTROPHES))
         if m is None:
             return None
+
+        def group(index: int | str) -> str:
+            start, end = m.span(index)
+            return plain(text[start:end], MAX_ECHO) if start >= 0 else ""
+
         return Found(
-            match=plain(m.group(0), MAX_ECHO),
-            groups=tuple(plain(g or "", MAX_ECHO) for g in m.groups()),
-            named={k: plain(v or "", MAX_ECHO) for k, v in m.groupdict().items()},
+            match=group(0),
+            groups=tuple(group(i) for i in range(1, len(m.groups()) + 1)),
+            named={name: group(name) for name in m.groupdict()},
         )
 
 

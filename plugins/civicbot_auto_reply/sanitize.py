@@ -39,7 +39,9 @@ def _drop_controls(text: str) -> str:
 def mention_text(content: str) -> str:
     """The plain text of a mention: HTML converted, mentions and links removed, whitespace
     tidied, at most :data:`MAX_SCAN` characters."""
-    text = html_to_text(content or "", drop_mentions=True)
+    # NFC: "é" typed as "e" + combining accent (copied from a PDF, macOS) is then the same
+    # character as in the config's regular expressions ("[ée]tat")
+    text = unicodedata.normalize("NFC", html_to_text(content or "", drop_mentions=True))
     text = _URL.sub(" ", text)
     text = _MENTION.sub(" ", text)  # a mention typed as plain text ("@ville agenda")
     text = _drop_controls(text)

@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from civicbot import Job, JobContext, PostDraft, Schedule, at, cron, every
+from civicbot import Job, JobContext, JobError, PostDraft, Schedule, at, cron, every
 from civicbot_scheduled_posts.config import PostSpec, ScheduledPostsConfig
 from civicbot_scheduled_posts.native import NativeScheduler
 from civicbot_scheduled_posts.post_drafts import build_drafts
@@ -100,7 +100,7 @@ class ContentCalendar:
             self._scan(ReloadReport())
             jobs = [self.job_for(loaded.spec) for loaded in self.posts.values()]
         for loaded in self.posts.values():
-            self._warn_missing_media(loaded)
+            self._warn_problems(loaded)
         if self.config.posts_dir is not None:
             jobs.append(Job(id=RELOAD_JOB_ID, schedule=every(self.config.reload_interval),
                             func=self._reload_job, misfire_grace=_RELOAD_GRACE,
@@ -125,7 +125,7 @@ class ContentCalendar:
             for post_id in report.added + report.changed:
                 loaded = self.posts[post_id]
                 self.bot.scheduler.add(self.job_for(loaded.spec), replace=True)
-                self._warn_missing_media(loaded)
+                self._warn_problems(loaded)
                 if loaded.spec.native:
                     self.native.sync(loaded.spec)
                 else:
@@ -192,6 +192,18 @@ class ContentCalendar:
         post_id = self._owner.pop(path, None)
         if post_id is not None:
             self.posts.pop(post_id, None)
+
+    def _warn_problems(self, loaded: LoadedPost) -> None:
+        """Say now, naming the post and its file, what would make it fail at its time."""
+        self._warn_missing_media(loaded)
+        spec = loaded.spec
+        try:
+            build_drafts(spec, now=self.bot.now(), scheduled_time=self.bot.now(),
+                         variables=self.variables, default_language=self.bot.language,
+                         check_media=False)
+        except JobError as exc:
+            self.log.error("post text cannot be written; the post will fail unless it is fixed",
+                           post=spec.id, file=loaded.source, error=str(exc))
 
     def _warn_missing_media(self, loaded: LoadedPost) -> None:
         for item in loaded.spec.media:

@@ -87,6 +87,8 @@ def parse_post(data: bytes, path: Path) -> PostSpec:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise ValueError("the file is not UTF-8 text") from None
+    # files saved on Windows: the post must not carry "\r" (nor change its content hash)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     meta, body = split_front_matter(text)
     if "text" in meta:
         raise ValueError("text: write the text in the body of the file, after the front matter")

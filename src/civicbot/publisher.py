@@ -120,7 +120,8 @@ class Publisher:
             try:
                 instance = self._call(lambda: self.client.instance_v2())
                 limit = int(instance["configuration"]["statuses"]["max_characters"])
-            except (PublishError, KeyError, TypeError, ValueError) as exc:
+            except (PublishError, _PermanentError, KeyError, TypeError, ValueError) as exc:
+                # _PermanentError: a server without /api/v2/instance (404) still gets its posts
                 self.log.warning("could not read the instance's character limit; using 500",
                                  error=str(exc))
             self._max_characters = limit
@@ -154,6 +155,11 @@ class Publisher:
                 if self._sleep(delay):
                     raise PublishError("stopped while retrying") from exc
             except MastodonAPIError as exc:  # 4xx: retrying would not help
+                if status_code(exc) == 403:
+                    # a suspended account or a token without the scope: not this post's fault,
+                    # so it stays pending (resent once fixed) instead of being marked failed
+                    raise AuthenticationError(
+                        f"the instance refused the account or token (403): {exc}") from exc
                 raise _PermanentError(str(exc)) from exc
 
     # -- public API ---------------------------------------------------------------------------
@@ -321,8 +327,17 @@ class Publisher:
             status = self._send_part(part_key, part.payload, draft=result.draft)
             if status is None:
                 result.skipped = "failed"
+                self._fail_remaining_parts(keys[keys.index(part_key) + 1:], part_key)
                 return
             result.statuses.append(status)
+
+    def _fail_remaining_parts(self, keys: list[str], refused: str) -> None:
+        """The later parts of a post whose part was refused are refused too (never orphans)."""
+        for key in keys:
+            part = self.bot.state.post(key)
+            if part is not None and part.state == "pending":
+                self.bot.state.store.mark_failed(self.bot.name, key,
+                                                 f"the previous part ({refused}) was refused")
 
     def _send_part(self, key: str, payload: dict[str, Any],
                    draft: PostDraft | None = None) -> dict[str, Any] | None:
@@ -333,6 +348,12 @@ class Publisher:
                 in_reply_to = parent.status_id
             elif parent is not None and parent.state == "pending":
                 raise PublishError(f"{key}: the post it answers is not sent yet")
+            elif parent is not None and parent.state == "failed" and PART_SEPARATOR in key:
+                # part 2/3 without part 1/3 makes no sense on its own: refuse it as well
+                error = f"the previous part ({payload['reply_to_key']}) was refused"
+                self.bot.state.store.mark_failed(self.bot.name, key, error)
+                self.log.error("post refused by the instance", dedup_key=key, error=error)
+                return None
         try:
             media_ids = [self._upload(m) for m in payload.get("media", [])]
             scheduled_at = payload.get("scheduled_at")
@@ -404,6 +425,13 @@ class Publisher:
 IDEMPOTENCY_WINDOW = timedelta(minutes=50)
 _MENTION_DOMAIN = re.compile(r"(@\w+)@[\w.-]+\w")
 _SCHEME = re.compile(r"https?://")
+
+
+def status_code(exc: BaseException) -> int | None:
+    """The HTTP status of a Mastodon.py API error (its second argument), if any."""
+    args: tuple[Any, ...] = tuple(getattr(exc, "args", ()))
+    code = args[1] if len(args) > 1 else None
+    return code if isinstance(code, int) else None
 
 
 def comparable(text: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import concurrent.futures
 import threading
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -22,7 +22,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from civicbot.drafts import PostDraft
 from civicbot.errors import JobError
 from civicbot.jobs import Job, JobContext
-from civicbot.triggers import build_trigger, first_fire_after
+from civicbot.triggers import build_trigger, first_fire_after, fixed_hour, repeated_wall_time
 
 if TYPE_CHECKING:
     from civicbot.bot import Bot
@@ -147,7 +147,8 @@ class JobScheduler:
         trigger = build_trigger(job.schedule, self.bot.timezone)
         last = self.bot.state.store.get_job_run(self.bot.name, job.id)
         if last is not None:
-            return first_fire_after(trigger, last[0])
+            # read back with a fixed UTC offset: APScheduler needs the zone to step past it
+            return first_fire_after(trigger, last[0].astimezone(self.bot.timezone))
         now = self.bot.now()
         if job.schedule.kind == "at":
             fire: datetime | None = trigger.get_next_fire_time(None, now)
@@ -171,13 +172,21 @@ class JobScheduler:
         job = self.jobs.get(job_id)
         if job is None:  # removed while the run was being submitted
             return
-        now = self.bot.now()
+        # in UTC: two times of the same ZoneInfo subtract as wall clocks (wrong across DST)
+        now = self.bot.now().astimezone(UTC)
         times = run_times[-1:] if job.coalesce else run_times
         if len(run_times) > 1 and job.coalesce:
             self.log.info("missed runs coalesced into one", job=job_id,
                           missed=len(run_times) - 1)
+        last = self.bot.state.store.get_job_run(self.bot.name, job_id)
+        ran = [last[0].astimezone(UTC)] if last is not None and last[1] != "missed" else []
         for run_time in times:
-            late = now - run_time
+            if self._repeat_of_a_run(job, run_time, ran):
+                self.bot.state.store.set_job_run(self.bot.name, job_id, run_time, "ok")
+                self.log.info("hour repeated by the end of summer time; not run twice",
+                              job=job_id, scheduled=run_time.isoformat())
+                continue
+            late = now - run_time.astimezone(UTC)
             if late > self.grace(job):
                 self.bot.state.store.set_job_run(self.bot.name, job_id, run_time, "missed")
                 self.log.warning("run missed by more than the misfire grace; not posted",
@@ -185,6 +194,17 @@ class JobScheduler:
                                  late_s=int(late.total_seconds()))
                 continue
             self.run(job, run_time)
+            ran.append(run_time.astimezone(UTC))
+
+    def _repeat_of_a_run(self, job: Job, run_time: datetime, ran: list[datetime]) -> bool:
+        """APScheduler 3 fires ``30 2 * * *`` at 02:30 summer time and again at 02:30 winter
+        time; crontab runs it once. True for that second pass when the first one was run (not
+        missed); a job with a wildcard hour (``15 * * * *``) runs in both passes."""
+        zone = self.bot.timezone
+        if not fixed_hour(job.schedule) or not repeated_wall_time(run_time, zone):
+            return False
+        first_pass = run_time.astimezone(zone).replace(fold=0).astimezone(UTC)
+        return any(first_pass <= t < run_time.astimezone(UTC) for t in ran)
 
     def run(self, job: Job, scheduled_time: datetime, *, dry_run: bool | None = None,
             record: bool = True) -> list[PublishResult]:

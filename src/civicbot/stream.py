@@ -271,6 +271,8 @@ class StreamSupervisor:
             try:
                 if transport == "poll":
                     self._poll()
+                    if self.fatal_error is not None:
+                        return
                     continue
                 self._set_state("connecting")
                 self._open(transport)
@@ -286,7 +288,11 @@ class StreamSupervisor:
                 self._fatal(exc)
                 return
             except Exception as exc:
-                self._failed_connect(exc)
+                try:
+                    self._failed_connect(exc)
+                except Exception as again:  # e.g. the store failing while saving the state
+                    self.log.error("stream reconnect bookkeeping failed", exc_info=again)
+                    self._stop.wait(self.backoff.next())
                 continue
             self.connects += 1
             if self.connects > 1:
@@ -298,6 +304,8 @@ class StreamSupervisor:
             except AuthenticationError as exc:
                 self._fatal(exc)
                 return
+            except Exception as exc:  # never let the supervisor die: that is missed mentions
+                self.log.error("stream supervision failed; reconnecting", exc_info=exc)
             finally:
                 self._close_connection()
             if self._stop.is_set():
@@ -402,13 +410,15 @@ class StreamSupervisor:
                 try:
                     self._catch_up()
                     caught_up = True
-                except MastodonUnauthorizedError as exc:
-                    raise AuthenticationError(f"access token refused: {exc}") from exc
-                except (MastodonError, OSError) as exc:
+                except Exception as exc:
+                    if _refused(exc):
+                        raise AuthenticationError(f"access token refused: {exc}") from exc
+                    # MastodonError, OSError, or the state store failing (SQLite busy): retry
                     delay = self.backoff.next()
                     retry_at = self.clock() + delay
                     self.log.warning("catch-up failed; stream events held until it succeeds",
-                                     error=str(exc)[:200], retry_in_s=round(delay, 2))
+                                     error=str(exc)[:200] or type(exc).__name__,
+                                     retry_in_s=round(delay, 2))
             if not self._connection_alive():
                 listener = self._listener
                 reason = listener.aborted if listener else None
@@ -534,15 +544,23 @@ class StreamSupervisor:
                 if self.state != "polling":
                     self._set_state("polling")
                 wait = interval
-            except MastodonUnauthorizedError as exc:
-                self._fatal(AuthenticationError(f"access token refused: {exc}"))
-                return
-            except (MastodonError, OSError) as exc:
+            except Exception as exc:
+                if _refused(exc):
+                    self._fatal(AuthenticationError(f"access token refused: {exc}"))
+                    return
                 wait = self.backoff.next()
                 self._set_state("backoff")
                 self.log.warning("polling failed; retrying", error=str(exc)[:200],
                                  retry_in_s=round(wait, 2))
             self._stop.wait(wait)
+
+
+def _refused(exc: BaseException) -> bool:
+    """True for a 401/403 answer: the token or the account is refused, retrying is useless."""
+    if isinstance(exc, MastodonUnauthorizedError):
+        return True
+    args: tuple[Any, ...] = tuple(getattr(exc, "args", ()))
+    return isinstance(exc, MastodonAPIError) and len(args) > 1 and args[1] in (401, 403)
 
 
 def _classify(exc: BaseException) -> BaseException:

@@ -53,6 +53,19 @@ def localize(value: datetime | None, zone: tzinfo) -> datetime | None:
     return value.replace(tzinfo=zone) if value.tzinfo is None else value
 
 
+def repeated_wall_time(when: datetime, zone: tzinfo) -> bool:
+    """True for the second pass of a wall-clock time repeated when clocks go back (DST end)."""
+    local = when.astimezone(zone)
+    return local.fold == 1 and local.replace(fold=0).utcoffset() != local.utcoffset()
+
+
+def fixed_hour(schedule: Schedule) -> bool:
+    """A cron schedule whose hour is not a wildcard (``30 2 * * *``, not ``15 * * * *``): like
+    crontab, it runs once on the night the clocks go back, not in both passes of the hour."""
+    return (schedule.kind == "cron" and schedule.cron is not None
+            and not schedule.cron.split()[1].startswith("*"))
+
+
 def build_trigger(schedule: Schedule, zone: tzinfo) -> BaseTrigger:
     start, until = localize(schedule.start, zone), localize(schedule.until, zone)
     if schedule.kind == "cron":
