@@ -240,6 +240,10 @@ class Bot:
 
     # -- the Mastodon client ------------------------------------------------------------------
     def client_factory(self) -> Mastodon:
+        with self._lazy_lock:
+            return self._make_client()
+
+    def _make_client(self) -> Mastodon:
         if self._client is None:
             cfg = self.settings.mastodon
             url, token = cfg.api_base_url, cfg.access_token

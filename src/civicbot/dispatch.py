@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 CURSOR = "notifications"
 #: How long handled notification ids are remembered (far longer than any catch-up reaches).
 SEEN_KEPT_FOR = timedelta(days=30)
+#: Attempts to handle one notification when the state store fails (plugins' errors don't count).
+HANDLE_ATTEMPTS = 5
 _STOP = object()
 
 
@@ -94,9 +96,14 @@ class Dispatcher:
         if not nid:
             self.log.warning("notification without id skipped")
             return False
+        try:
+            seen = self.bot.state.store.notification_seen(self.bot.name, nid)
+        except Exception as exc:  # the store will be asked again before handling
+            self.log.warning("could not check a notification; queued anyway", error=str(exc))
+            seen = False
         with self._lock:
             # seen, not "below the cursor": a server may deliver two notifications out of order
-            if nid in self._recent or self.bot.state.store.notification_seen(self.bot.name, nid):
+            if nid in self._recent or seen:
                 return False
             self._recent[nid] = None
             while len(self._recent) > 10_000:
@@ -146,10 +153,19 @@ class Dispatcher:
                 return
             notification, queued_at = item
             try:
-                if not self._stopping.is_set():
-                    self._handle(notification, queued_at)
-            except Exception as exc:  # never let the worker die
-                self.log.error("notification handling failed", exc_info=exc)
+                for attempt in range(1, HANDLE_ATTEMPTS + 1):
+                    if self._stopping.is_set():
+                        break
+                    try:
+                        self._handle(notification, queued_at)
+                        break
+                    except Exception as exc:  # the store failed, not a plugin (they are isolated)
+                        # retried in place: a later notification must not move the cursor past
+                        # this one while it is still unhandled
+                        self.log.error("notification handling failed", attempt=attempt,
+                                       notification_id=str(notification.get("id")), exc_info=exc)
+                        if attempt == HANDLE_ATTEMPTS or self._stopping.wait(0.2 * 2 ** attempt):
+                            break
             finally:
                 self._done_one()
 
@@ -192,20 +208,17 @@ class Dispatcher:
         self._stopping.set()
         if self._thread is None:
             return
-        try:
-            self._queue.put_nowait(_STOP)
-        except queue.Full:
-            # drain what is queued (not handled: the next catch-up gets it) to make room
-            drained = 0
-            while True:
+        while True:
+            try:
+                self._queue.put_nowait(_STOP)
+                break
+            except queue.Full:
+                # make room: what is queued is not handled, the next start's catch-up gets it
                 try:
                     self._queue.get_nowait()
-                    drained += 1
+                    self._done_one()
                 except queue.Empty:
-                    break
-            for _ in range(drained):
-                self._done_one()
-            self._queue.put_nowait(_STOP)
+                    pass
         self._thread.join(timeout)
         if self._thread.is_alive():
             self.log.warning("a plugin is still handling a notification; not waiting longer",

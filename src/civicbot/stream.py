@@ -187,6 +187,7 @@ class StreamSupervisor:
         self.catch_ups = 0
         self.last_event_at: float | None = None  # wall time of the last event or heartbeat
         self._last_activity = clock()
+        self._last_event = float("-inf")
         self._health_saved = clock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -260,6 +261,8 @@ class StreamSupervisor:
 
     def _activity(self, event: bool = False) -> None:
         self._last_activity = self.clock()
+        if event:
+            self._last_event = self._last_activity
         self.last_event_at = time.time()
 
     # -- the supervisor loop --------------------------------------------------------------------
@@ -310,8 +313,10 @@ class StreamSupervisor:
                 self._close_connection()
             if self._stop.is_set():
                 break
-            healthy = self.clock() - connected_at >= min(30.0, self.cfg.backoff_max.total_seconds())
-            if healthy or self._last_activity > connected_at:
+            # healthy: it lasted, or delivered events (a server that accepts and closes at once,
+            # with only its opening comment or a heartbeat, keeps the backoff growing)
+            lasted = self.clock() - connected_at >= min(30.0, self.cfg.backoff_max.total_seconds())
+            if lasted or self._last_event > connected_at:
                 self.backoff.reset()
             self._set_state("reconnecting")
             self._stop.wait(self.backoff.next())

@@ -417,3 +417,38 @@ def test_a_notification_delivered_out_of_order_is_still_handled(civicbot_sandbox
     assert not bot.stream.dispatcher.submit(second)  # handled already: not again
     bot.stream.dispatcher.wait_idle()
     assert replies_by_mention(civicbot_sandbox)[third["status"]["id"]] == 1
+
+
+def test_a_store_failure_while_handling_is_retried_not_lost(civicbot_sandbox, civicbot_make_bot):
+    echo = Echo()
+    bot = civicbot_make_bot(plugins=[echo])
+    store = bot.state.store
+    real = store.mark_notification
+    failures = []
+
+    def flaky(account, notification_id, cursor=None):
+        if not failures:
+            failures.append(notification_id)
+            raise RuntimeError("database is locked")
+        return real(account, notification_id, cursor)
+
+    store.mark_notification = flaky  # type: ignore[method-assign]
+    bot.start()
+    assert bot.stream.wait_state({"connected"})
+    note = civicbot_sandbox.inject_mention("question")
+    assert wait_for(lambda: bot.stream.dispatcher.cursor == note["id"])
+    assert failures == [note["id"]]
+    assert len(civicbot_sandbox.statuses) == 1  # handled twice, answered once (dedup key)
+    assert store.notification_seen(bot.name, note["id"])
+
+
+def test_stop_with_a_full_queue_of_one_does_not_raise(civicbot_sandbox, civicbot_make_bot):
+    slow = Slow(0.3)
+    bot = civicbot_make_bot(plugins=[slow], config={"stream": {"queue_size": 1,
+                                                               "shutdown_grace": "1s"}})
+    bot.start()
+    assert bot.stream.wait_state({"connected"})
+    for i in range(3):
+        civicbot_sandbox.inject_mention(f"q{i}")
+    assert slow.started.wait(10)
+    bot.stop()  # must neither raise nor hang
