@@ -59,15 +59,17 @@ def build_digest(runtime: Runtime, digest: DigestConfig, ctx: JobContext) -> lis
     tags = digest.hashtags if digest.hashtags is not None else config.hashtags
     footer = templates.render("footer", hashtags=hashtag_line(tags), tags=list(tags)) \
         if tags else ""
-    context = _period_context(period, language, digest.id, len(found.events))
-    if not found.events:
+    # an evening of the day before the period (22:00 to 01:00) is not part of it
+    events = [e for e in found.events if last_day(e, runtime.tz) >= period.first_day]
+    context = _period_context(period, language, digest.id, len(events))
+    if not events:
         if found.failed:
             raise JobError(f"digest {digest.id!r}: no event found and {names} could not be "
                            "loaded; not posting an empty digest")
         return _empty(runtime, digest, ctx, context, footer, language)
     notes = failure_notes(templates, found.failed)
     listed = [(max(e.start.astimezone(runtime.tz).date(), period.first_day), e)
-              for e in found.events]
+              for e in events]
     listed.sort(key=lambda pair: _order(pair[1], pair[0], runtime))
     hidden = len(listed) - digest.max_events
     if hidden > 0:

@@ -90,12 +90,20 @@ def aware(value: date | datetime, tz: tzinfo) -> datetime:
     return value.astimezone(tz)
 
 
+#: A timed event ending the next day up to this hour is an evening, not a two-day event.
+NIGHT_END = time(6)
+
+
 def last_day(event: Event, tz: tzinfo) -> date:
-    """The last calendar day the event covers (an end at midnight belongs to the day before)."""
+    """The last calendar day the event covers: an end at midnight belongs to the day before,
+    and so does the end of an evening that goes on after midnight (22:00 to 02:00)."""
     end = event.end.astimezone(tz)
     start = event.start.astimezone(tz)
     if end <= start:
         return start.date()
     if end.time() == time(0):
         return (end - timedelta(days=1)).date()
+    if not event.all_day and end.date() == start.date() + timedelta(days=1) \
+            and end.time() <= NIGHT_END:
+        return start.date()
     return end.date()

@@ -1,7 +1,9 @@
 """iCalendar feeds: recurrences, EXDATE, RECURRENCE-ID overrides, cancelled occurrences, all-day
 events (exclusive DTEND), floating times, VTIMEZONE, and files holding bare VEVENTs.
 
-Floating times and all-day dates are read in the source's ``timezone`` (default: the bot's).
+Floating times are read in the source's ``timezone`` (default: the bot's); all-day dates are
+calendar days of the bot's time zone (a date is not an instant: a UTC-only feed's "13 December"
+is the 13th in town too).
 
 Big feeds are pre-filtered before parsing: a one-off VEVENT whose dates are clearly outside the
 window (two days of margin for time zones) is dropped without being parsed. Recurring events,
@@ -33,8 +35,10 @@ _MARGIN = timedelta(days=2)
 
 
 def parse_ics(data: bytes, *, source: str, tz: tzinfo, start: datetime,
-              end: datetime) -> list[Event]:
-    """The occurrences overlapping ``[start, end)`` (with a margin; the caller filters)."""
+              end: datetime, day_tz: tzinfo | None = None) -> list[Event]:
+    """The occurrences overlapping ``[start, end)`` (with a margin; the caller filters).
+
+    ``tz`` reads floating times, ``day_tz`` (default ``tz``) all-day dates."""
     if b"BEGIN:VEVENT" not in data and b"BEGIN:VCALENDAR" not in data:
         raise SourceError("not an iCalendar file (no VCALENDAR or VEVENT)")
     data = prefilter(data, start.date() - _MARGIN, end.date() + _MARGIN)
@@ -48,7 +52,7 @@ def parse_ics(data: bytes, *, source: str, tz: tzinfo, start: datetime,
         raise SourceError(f"malformed iCalendar data: {exc}") from exc
     events = []
     for component in components:
-        event = _to_event(component, source, tz)
+        event = _to_event(component, source, tz, day_tz or tz)
         if event is not None:
             events.append(event)
     return events
@@ -118,7 +122,7 @@ def _day(raw: bytes) -> date | None:
         return None
 
 
-def _to_event(component: Any, source: str, tz: tzinfo) -> Event | None:
+def _to_event(component: Any, source: str, tz: tzinfo, day_tz: tzinfo) -> Event | None:
     if str(component.get("STATUS", "")).upper() == "CANCELLED":
         return None
     title = clean(component.get("SUMMARY", ""), TITLE_MAX)
@@ -135,7 +139,7 @@ def _to_event(component: Any, source: str, tz: tzinfo) -> Event | None:
         end_day = dtend if isinstance(dtend, date) and not isinstance(dtend, datetime) else None
         if end_day is None or end_day <= dtstart:  # DTEND missing or DTEND == DTSTART
             end_day = dtstart + timedelta(days=1)
-        start, end = aware(dtstart, tz), aware(end_day, tz)
+        start, end = aware(dtstart, day_tz), aware(end_day, day_tz)
     else:
         start = aware(dtstart, tz)
         end = aware(dtend, tz) if isinstance(dtend, datetime) else start

@@ -53,7 +53,9 @@ class _ScriptFinder(HTMLParser):
             self._current.append(data)
 
 
-def parse_jsonld_page(data: bytes, *, source: str, tz: tzinfo, page_url: str) -> list[Event]:
+def parse_jsonld_page(data: bytes, *, source: str, tz: tzinfo, page_url: str,
+                      day_tz: tzinfo | None = None) -> list[Event]:
+    """``tz`` reads times without an offset, ``day_tz`` (default ``tz``) dates without a time."""
     finder = _ScriptFinder()
     finder.feed(data.decode("utf-8", errors="replace"))
     finder.close()
@@ -72,7 +74,7 @@ def parse_jsonld_page(data: bytes, *, source: str, tz: tzinfo, page_url: str) ->
         raise SourceError("no readable JSON-LD block in the page")
     events = []
     for item in items:
-        event = _to_event(item, source, tz, page_url)
+        event = _to_event(item, source, tz, day_tz or tz, page_url)
         if event is not None:
             events.append(event)
     return events
@@ -100,13 +102,13 @@ def _collect(node: Any, out: list[dict[str, Any]], depth: int) -> None:
             _collect(node[key], out, depth + 1)
 
 
-def _when(value: Any, tz: tzinfo) -> tuple[datetime, bool] | None:
+def _when(value: Any, tz: tzinfo, day_tz: tzinfo) -> tuple[datetime, bool] | None:
     text = str(value or "").strip()
     if not text:
         return None
     try:
         if len(text) == 10:
-            return aware(date.fromisoformat(text), tz), True
+            return aware(date.fromisoformat(text), day_tz), True
         return aware(datetime.fromisoformat(text.replace("Z", "+00:00")), tz), False
     except ValueError:
         return None
@@ -128,16 +130,17 @@ def _venue(location: Any) -> str:
     return str(address or "")
 
 
-def _to_event(item: dict[str, Any], source: str, tz: tzinfo, page_url: str) -> Event | None:
+def _to_event(item: dict[str, Any], source: str, tz: tzinfo, day_tz: tzinfo,
+              page_url: str) -> Event | None:
     status = str(item.get("eventStatus") or "").rsplit("/", 1)[-1].lower()
     if status in _SKIPPED_STATUSES:
         return None
     title = clean(unescape(str(item.get("name") or "")), TITLE_MAX)
-    begin = _when(item.get("startDate"), tz)
+    begin = _when(item.get("startDate"), tz, day_tz)
     if not title or begin is None:
         return None
     start, all_day = begin
-    finish = _when(item.get("endDate"), tz)
+    finish = _when(item.get("endDate"), tz, day_tz)
     if finish is None:
         end = start + timedelta(days=1) if all_day else start
     elif finish[1]:  # a date: the last day, inclusive

@@ -40,11 +40,12 @@ def load_source(fetcher: Fetcher, source: SourceConfig, *, tz: tzinfo, start: da
                                 timeout=source.timeout)
     if source.ics is not None:
         data = fetcher.read(source.ics, timeout=source.timeout)
-        return parse_ics(data, source=source.name, tz=zone, start=start, end=end)
+        return parse_ics(data, source=source.name, tz=zone, start=start, end=end, day_tz=tz)
     assert source.jsonld is not None
     data = fetcher.read(source.jsonld, timeout=source.timeout)
     page_url = source.jsonld if source.jsonld.startswith(("http://", "https://")) else ""
-    return parse_jsonld_page(data, source=source.name, tz=zone, page_url=page_url)
+    return parse_jsonld_page(data, source=source.name, tz=zone, page_url=page_url,
+                             day_tz=tz)
 
 
 def collect(fetcher: Fetcher, config: EventDigestConfig, *, tz: tzinfo, start: datetime,

@@ -49,6 +49,11 @@ def read_source(source: SourceConfig, *, language: str, timeout: float,
                                                    web=vigilance_page(area))
     except SourceError as exc:
         report.error = str(exc)
+    except Exception as exc:  # a parser bug on odd data: this source only, state kept
+        report.error = f"unexpected {type(exc).__name__}: {exc}"
+        report.observations = []
+        log.error("weather alert source crashed", source=report.name, error=repr(exc),
+                  exc_info=exc)
     # every post must carry an official link: the source's own when the CAP has no <web>
     fallback = "https://meteoalarm.org" if source.meteoalarm else (
         source.cap if source.cap and source.cap.startswith(("http://", "https://")) else "")

@@ -156,6 +156,9 @@ class Texts:
 
     def phenomenon(self, alert: Alert) -> str:
         words = PHENOMENON_WORDS[self.language].get(alert.phenomenon)
+        if words is None and alert.phenomenon.startswith("vigilance:"):  # an id new to us
+            number = alert.phenomenon.removeprefix("vigilance:")
+            return f"phénomène n° {number}" if self.language == "fr" else f"phenomenon {number}"
         return words or (alert.event or alert.phenomenon.removeprefix("event:")).lower()
 
     def _fields(self, alert: Alert, level: str | None = None) -> dict[str, str]:

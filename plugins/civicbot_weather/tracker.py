@@ -49,6 +49,18 @@ def alert_from_json(data: dict[str, Any]) -> Alert:
     return Alert(**values)
 
 
+def _combine(first: Alert, second: Alert) -> Alert:
+    """One warning from two parts of the same message: the highest level (the first part on a
+    tie), from the earliest onset to the latest expiry (open-ended if either is)."""
+    top = second if level_rank(second.level) > level_rank(first.level) else first
+    onsets = [a.onset for a in (first, second)]
+    ends = [a.expires for a in (first, second)]
+    return dataclasses.replace(
+        top,
+        onset=None if None in onsets else min(o for o in onsets if o is not None),
+        expires=None if None in ends else max(e for e in ends if e is not None))
+
+
 @dataclass
 class Tracked:
     """A warning we posted and follow."""
@@ -125,9 +137,14 @@ class Machine:
                 cancellations.append(obs)
                 continue
             current = best.get(obs.key)
-            if current is None or (obs.sent, _KIND_ORDER[obs.kind]) > (
-                    current[1].sent, _KIND_ORDER[current[1].kind]):
+            rank = (obs.sent, _KIND_ORDER[obs.kind])
+            if current is None or rank > (current[1].sent, _KIND_ORDER[current[1].kind]):
                 best[obs.key] = (source, obs)
+            elif rank == (current[1].sent, _KIND_ORDER[current[1].kind]) \
+                    and obs.kind == "active":
+                # several <info> blocks of one message for one area and phenomenon (e.g.
+                # yellow this afternoon, orange tonight): one warning at the highest level
+                best[obs.key] = (current[0], _combine(current[1], obs))
         done: set[str] = set()
 
         for cancel in cancellations:

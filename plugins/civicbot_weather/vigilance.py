@@ -44,6 +44,15 @@ def _color(value: Any) -> int:
     return color if 1 <= color <= 4 else 0
 
 
+def _phenomenon(value: Any) -> str | None:
+    """Our key for a ``phenomenon_id``; an id this plugin does not know yet (Météo-France may add
+    one) is kept as ``vigilance:<id>`` rather than dropped: an orange warning is never lost."""
+    text = str(value if value is not None else "").strip()
+    if not text:
+        return None
+    return VIGILANCE_PHENOMENA.get(text) or f"vigilance:{text}"
+
+
 def vigilance_page(name: str) -> str:
     """The département's page on vigilance.meteofrance.fr."""
     return f"https://vigilance.meteofrance.fr/fr/{slug(name)}"
@@ -67,6 +76,25 @@ def parse_vigilance(data: bytes, *, departement: str, area: str, web: str) -> li
         raise SourceError(f"{what}: no periods in the document")
     if sent is None:
         raise SourceError(f"{what}: no valid update_time")
+    try:
+        found, acc = _accumulate(periods, departement)
+    except (AttributeError, TypeError, ValueError) as exc:  # a list or null where a map is due
+        raise SourceError(f"{what}: malformed document: {exc!r}") from exc
+    if not found:
+        raise SourceError(f"{what}: département {departement} is not in the document")
+    out = []
+    for phenomenon, entry in acc.items():
+        out.append(Alert(
+            phenomenon=phenomenon, level=LEVELS[entry.color - 1], area_key=slug(area),
+            area=area, onset=entry.onset, expires=entry.expires, sent=sent,
+            sender=SENDER, web=web, language="fr-FR",
+            identifier=f"vigilance:{departement}:{sent.isoformat()}",
+        ))
+    return out
+
+
+def _accumulate(periods: list[Any], departement: str) -> tuple[bool, dict[str, _Acc]]:
+    """Whether ``departement`` is in the map, and its colours and times per phenomenon."""
     found = False
     acc: dict[str, _Acc] = {}
     for period in periods:
@@ -81,7 +109,7 @@ def parse_vigilance(data: bytes, *, departement: str, area: str, web: str) -> li
                 continue
             found = True
             for item in domain.get("phenomenon_items") or []:
-                phenomenon = VIGILANCE_PHENOMENA.get(str(item.get("phenomenon_id")))
+                phenomenon = _phenomenon(item.get("phenomenon_id"))
                 color = _color(item.get("phenomenon_max_color_id"))
                 if phenomenon is None or not color:
                     continue
@@ -96,14 +124,4 @@ def parse_vigilance(data: bytes, *, departement: str, area: str, web: str) -> li
                     entry.add(_color(interval.get("color_id")),
                               parse_time(str(interval.get("begin_time") or "")),
                               parse_time(str(interval.get("end_time") or "")))
-    if not found:
-        raise SourceError(f"{what}: département {departement} is not in the document")
-    out = []
-    for phenomenon, entry in acc.items():
-        out.append(Alert(
-            phenomenon=phenomenon, level=LEVELS[entry.color - 1], area_key=slug(area),
-            area=area, onset=entry.onset, expires=entry.expires, sent=sent,
-            sender=SENDER, web=web, language="fr-FR",
-            identifier=f"vigilance:{departement}:{sent.isoformat()}",
-        ))
-    return out
+    return found, acc
