@@ -166,7 +166,7 @@ def test_preview_changes_nothing_and_reports_job_errors(civicbot_make_bot):
         raise AssertionError("preview should raise")
 
 
-def wait_until(predicate, timeout: float = 5.0) -> bool:
+def wait_until(predicate, timeout: float = 15.0) -> bool:
     import time
 
     deadline = time.monotonic() + timeout

@@ -67,7 +67,7 @@ class Listener(StreamListener):
     def on_abort(self, err: Exception) -> None:
         self.aborts.append(err)
 
-    def wait(self, n: int, timeout: float = 5.0) -> list[Any]:
+    def wait(self, n: int, timeout: float = 15.0) -> list[Any]:
         with self.got:
             assert self.got.wait_for(lambda: len(self.notifications) >= n, timeout), (
                 f"got {len(self.notifications)} notifications, expected {n}"
@@ -75,7 +75,7 @@ class Listener(StreamListener):
             return list(self.notifications)
 
 
-def eventually(predicate: Any, timeout: float = 5.0) -> None:
+def eventually(predicate: Any, timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         assert time.monotonic() < deadline, "condition not met in time"
@@ -332,7 +332,7 @@ def test_sse_drop_refuse_and_reconnect(sandbox: SandboxInstance, api: Mastodon) 
         sandbox.refuse_streams(1)
         sandbox.drop_streams()
         eventually(lambda: any(isinstance(e, MastodonNetworkError) for e in listener.aborts))
-        sandbox.wait_for_stream_connects(2, timeout=5)
+        sandbox.wait_for_stream_connects(2, timeout=20)
         refused = [r for r in sandbox.requests if r.path == "/api/v1/streaming/user"]
         assert [r.status for r in refused][:3] == [200, 503, 200]
         sandbox.inject_mention("encore là ?")
