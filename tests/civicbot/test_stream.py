@@ -452,3 +452,24 @@ def test_stop_with_a_full_queue_of_one_does_not_raise(civicbot_sandbox, civicbot
         civicbot_sandbox.inject_mention(f"q{i}")
     assert slow.started.wait(10)
     bot.stop()  # must neither raise nor hang
+
+
+def test_catch_up_pages_are_plain_json_with_or_without_mastodon_py_internals(civicbot_sandbox):
+    from mastodon import Mastodon
+
+    from civicbot.stream import notifications_page
+
+    civicbot_sandbox.inject_mention("bonjour")
+    client = Mastodon(access_token=civicbot_sandbox.access_token, api_base_url=civicbot_sandbox.url)
+
+    class PublicOnly:  # a Mastodon.py whose internals moved: the public method is used
+        def notifications(self, **params):
+            return client.notifications(**params)
+
+    fast = notifications_page(client, limit=5)
+    slow = notifications_page(PublicOnly(), limit=5)
+    assert fast[0]["id"] == slow[0]["id"] == civicbot_sandbox.notifications[0]["id"]
+    for page in (fast, slow):
+        assert isinstance(page[0]["created_at"], str)
+        assert isinstance(page[0]["status"]["account"]["acct"], str)
+        assert type(page[0]) is dict
