@@ -35,10 +35,13 @@ _MARGIN = timedelta(days=2)
 
 
 def parse_ics(data: bytes, *, source: str, tz: tzinfo, start: datetime,
-              end: datetime, day_tz: tzinfo | None = None) -> list[Event]:
+              end: datetime, day_tz: tzinfo | None = None,
+              zone_from_config: bool = False) -> list[Event]:
     """The occurrences overlapping ``[start, end)`` (with a margin; the caller filters).
 
-    ``tz`` reads floating times, ``day_tz`` (default ``tz``) all-day dates."""
+    ``tz`` reads floating times, ``day_tz`` (default ``tz``) all-day dates. When the source's
+    ``timezone`` is set in the config (``zone_from_config``), it wins over the calendar's own
+    ``X-WR-TIMEZONE``, which recurring-ical-events would otherwise apply first."""
     if b"BEGIN:VEVENT" not in data and b"BEGIN:VCALENDAR" not in data:
         raise SourceError("not an iCalendar file (no VCALENDAR or VEVENT)")
     data = prefilter(data, start.date() - _MARGIN, end.date() + _MARGIN)
@@ -46,6 +49,8 @@ def parse_ics(data: bytes, *, source: str, tz: tzinfo, start: datetime,
         data = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\n" + data.strip() + b"\r\nEND:VCALENDAR\r\n"
     try:
         calendar = icalendar.Calendar.from_ical(data)
+        if zone_from_config and "X-WR-TIMEZONE" in calendar:
+            del calendar["X-WR-TIMEZONE"]
         query = recurring_ical_events.of(calendar, skip_bad_series=True)
         components = list(query.between(start - _MARGIN, end + _MARGIN))
     except Exception as exc:  # icalendar raises ValueError, KeyError, TypeError...

@@ -40,7 +40,8 @@ def load_source(fetcher: Fetcher, source: SourceConfig, *, tz: tzinfo, start: da
                                 timeout=source.timeout)
     if source.ics is not None:
         data = fetcher.read(source.ics, timeout=source.timeout)
-        return parse_ics(data, source=source.name, tz=zone, start=start, end=end, day_tz=tz)
+        return parse_ics(data, source=source.name, tz=zone, start=start, end=end, day_tz=tz,
+                         zone_from_config=source.timezone is not None)
     assert source.jsonld is not None
     data = fetcher.read(source.jsonld, timeout=source.timeout)
     page_url = source.jsonld if source.jsonld.startswith(("http://", "https://")) else ""
