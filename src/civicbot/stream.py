@@ -19,10 +19,6 @@ the lifecycle instead:
 
 from __future__ import annotations
 
-import contextlib
-import json
-import random
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -33,17 +29,21 @@ import structlog
 from mastodon import (
     MastodonAPIError,
     MastodonError,
-    MastodonMalformedEventError,
     MastodonNetworkError,
     MastodonUnauthorizedError,
-    StreamListener,
 )
-from mastodon.errors import MastodonReadTimeout
-from requests.exceptions import ChunkedEncodingError, ReadTimeout
-from requests.exceptions import ConnectionError as RequestsConnectionError
 
 from civicbot.dispatch import Dispatcher, created_at, id_key
 from civicbot.errors import AuthenticationError
+from civicbot.stream_wire import (
+    Backoff,
+    SupervisedListener,
+    Unsupported,
+    abort_response,
+    classify_failure,
+    notifications_page,
+    refused,
+)
 
 if TYPE_CHECKING:
     from civicbot.bot import Bot
@@ -51,118 +51,6 @@ if TYPE_CHECKING:
 TRANSPORTS = ("sse", "websocket", "poll")
 PAGE = 80
 HEALTH_EVERY = 5.0  # seconds between two saves of the health record (civicbot status)
-
-
-class Unsupported(Exception):
-    """The server does not offer this streaming transport (404, not advertised)."""
-
-
-class Backoff:
-    """Exponential backoff with full jitter, capped; ``reset()`` after a healthy connection."""
-
-    def __init__(self, initial: float, cap: float) -> None:
-        self.initial, self.cap, self.attempt = max(initial, 0.001), max(cap, initial), 0
-
-    def next(self) -> float:
-        base = min(self.cap, self.initial * 2 ** self.attempt)
-        self.attempt += 1
-        return random.uniform(base / 2, base)
-
-    def reset(self) -> None:
-        self.attempt = 0
-
-
-class _Listener(StreamListener):
-    """Hands notifications to the supervisor; never raises into Mastodon.py."""
-
-    def __init__(self, supervisor: StreamSupervisor) -> None:
-        self.supervisor = supervisor
-        self.response: Any = None
-        self.connected = threading.Event()
-        self.aborted: BaseException | None = None
-
-    def handle_stream(self, response: Any) -> None:
-        """Read server-sent events a chunk at a time (Mastodon.py reads one byte at a time,
-        which caps a stream near 100 notifications/s), then parse and dispatch each event
-        with Mastodon.py's own parser."""
-        self.response = response
-        self.connected.set()
-        self.supervisor._activity()
-        event: dict[str, str] = {}
-        buffer = b""
-        try:
-            for chunk in response.iter_content(chunk_size=None):
-                if not chunk:
-                    continue
-                buffer += chunk
-                *lines, buffer = buffer.split(b"\n")
-                for raw in lines:
-                    try:
-                        line = raw.decode("utf-8")
-                    except UnicodeDecodeError as err:
-                        raise MastodonMalformedEventError("Malformed UTF-8") from err
-                    if line == "":
-                        self._event(event.get("event"), event.get("data"))
-                        event = {}
-                    elif line.startswith(":"):
-                        self.supervisor._activity()
-                    else:
-                        key, _, value = line.partition(": ")
-                        event[key] = f"{event[key]}\n{value}" if key in event else value
-        except ChunkedEncodingError as err:
-            raise MastodonNetworkError("Server ceased communication.") from err
-        except ReadTimeout as err:
-            raise MastodonReadTimeout("Timed out while reading from server.") from err
-        except RequestsConnectionError as err:
-            raise MastodonNetworkError("Requests reports connection error.") from err
-
-    def handle_websocket_message(self, message: dict[str, Any]) -> None:
-        self._event(message.get("event"), message.get("payload"))
-
-    def _event(self, name: str | None, data: str | None) -> None:
-        """Notifications are decoded as plain JSON (Mastodon.py's typed entities cost ~5 ms
-        each to build); other events only count as activity."""
-        self.supervisor._activity(event=True)
-        if name != "notification":
-            return
-        try:
-            notification = json.loads(data or "")
-        except ValueError:
-            self.supervisor.log.warning("malformed stream event skipped", data=str(data)[:200])
-            return
-        if not isinstance(notification, dict) or "id" not in notification:
-            self.supervisor.log.warning("stream notification without id skipped")
-            return
-        try:
-            self.supervisor._from_stream(notification)
-        except Exception as exc:  # never raise into Mastodon.py
-            self.supervisor.log.error("stream event handling failed", exc_info=exc)
-
-    def handle_heartbeat(self) -> None:
-        self.supervisor._activity()
-
-    def on_abort(self, err: BaseException) -> None:
-        self.aborted = err
-
-
-def _abort_response(response: Any) -> None:
-    """Close a streaming response now, even while a thread is blocked reading it."""
-    if response is None:
-        return
-    raw = getattr(response, "raw", None)
-    sock = None
-    for path in (("_connection", "sock"), ("_fp", "fp", "raw", "_sock")):
-        obj = raw
-        for attr in path:
-            obj = getattr(obj, attr, None)
-        if isinstance(obj, socket.socket):
-            sock = obj
-            break
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-    with contextlib.suppress(Exception):
-        response.close()
 
 
 class StreamSupervisor:
@@ -197,7 +85,7 @@ class StreamSupervisor:
         self._held: dict[str, Any] = {}
         #: The newest notification id fetched by REST (catch-up continues from there).
         self._fetched_up_to: str | None = None
-        self._listener: _Listener | None = None
+        self._listener: SupervisedListener | None = None
         self._ws_handle: Any = None
         self._reader: threading.Thread | None = None
 
@@ -355,7 +243,7 @@ class StreamSupervisor:
 
     # -- transports -----------------------------------------------------------------------------
     def _open(self, transport: str) -> None:
-        listener = _Listener(self)
+        listener = SupervisedListener(self)
         self._listener = listener
         timeout = self.cfg.watchdog.total_seconds()
         client = self.bot.client
@@ -366,7 +254,7 @@ class StreamSupervisor:
                 handle = client.stream_open_websocket(  # type: ignore[no-untyped-call]
                     listener=listener, timeout=timeout)
             except MastodonError as exc:
-                raise _classify(exc) from exc
+                raise classify_failure(exc) from exc
             self._ws_handle = handle
             client.stream_user(listener, websocket_handle=handle)
             self._activity()
@@ -387,9 +275,9 @@ class StreamSupervisor:
         while not listener.connected.wait(0.02):
             if not reader.is_alive() or time.monotonic() > deadline or self._stop.is_set():
                 if reader.is_alive():
-                    _abort_response(listener.response)
+                    abort_response(listener.response)
                 error = failure[0] if failure else MastodonNetworkError("stream did not open")
-                raise _classify(error)
+                raise classify_failure(error)
 
     def _connection_alive(self) -> bool:
         if self._ws_handle is not None:
@@ -404,7 +292,7 @@ class StreamSupervisor:
             closer.start()
             closer.join(1.0)  # Mastodon.py's close() may block until the next byte
         if listener is not None:
-            _abort_response(listener.response)
+            abort_response(listener.response)
         reader = self._reader
         if reader is not None and reader.ident is not None:
             reader.join(1.0)
@@ -421,7 +309,7 @@ class StreamSupervisor:
                     self._catch_up()
                     caught_up = True
                 except Exception as exc:
-                    if _refused(exc):
+                    if refused(exc):
                         raise AuthenticationError(f"access token refused: {exc}") from exc
                     # MastodonError, OSError, or the state store failing (SQLite busy): retry
                     delay = self.backoff.next()
@@ -555,7 +443,7 @@ class StreamSupervisor:
                     self._set_state("polling")
                 wait = interval
             except Exception as exc:
-                if _refused(exc):
+                if refused(exc):
                     self._fatal(AuthenticationError(f"access token refused: {exc}"))
                     return
                 wait = self.backoff.next()
@@ -565,60 +453,5 @@ class StreamSupervisor:
             self._stop.wait(wait)
 
 
-def _refused(exc: BaseException) -> bool:
-    """True for a 401/403 answer: the token or the account is refused, retrying is useless."""
-    if isinstance(exc, MastodonUnauthorizedError):
-        return True
-    args: tuple[Any, ...] = tuple(getattr(exc, "args", ()))
-    return isinstance(exc, MastodonAPIError) and len(args) > 1 and args[1] in (401, 403)
-
-
-def _classify(exc: BaseException) -> BaseException:
-    """Map a connection failure to Unsupported (404/not offered), AuthenticationError or itself."""
-    text = " ".join(str(a) for a in getattr(exc, "args", ())) or str(exc)
-    lowered = text.lower()
-    if "401" in text or "403" in text or "unauthorized" in lowered or "forbidden" in lowered:
-        return AuthenticationError(f"the streaming server refused the token: {text}")
-    if "404" in text or "not found" in lowered or isinstance(exc, NotImplementedError):
-        return Unsupported(text)
-    return exc
-
-
-def notifications_page(client: Any, **params: Any) -> list[dict[str, Any]]:
-    """One page of ``GET /api/v1/notifications`` as plain JSON.
-
-    Mastodon.py's own request path is used (authentication, errors, rate limits), but its
-    response object is read directly: building typed entities costs ~5 ms per notification,
-    which would cap a catch-up after an outage near 200 notifications per second.
-    """
-    request = getattr(client, "_Mastodon__api_request", None)
-    if request is not None:
-        query = {k: v for k, v in params.items() if v is not None}
-        response = request("GET", "/api/v1/notifications", query, return_response_object=True)
-        data = response.json()
-        if isinstance(data, list):
-            return [n for n in data if isinstance(n, dict)]
-    # another Mastodon.py layout: the public method, converted to plain JSON
-    return [to_plain(n) for n in client.notifications(**params)]
-
-
-def to_plain(entity: Any) -> Any:
-    """Mastodon.py's typed entity -> plain JSON types (dates as ISO 8601 strings), so that
-    plugins see the same shapes whether a notification came by stream or by REST."""
-    if isinstance(entity, dict):
-        return {str(k): to_plain(v) for k, v in entity.items()}
-    if isinstance(entity, list | tuple):
-        return [to_plain(v) for v in entity]
-    if isinstance(entity, datetime):
-        if entity.tzinfo is None:
-            entity = entity.replace(tzinfo=UTC)
-        return entity.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    return entity
-
-
 def _iso(wall: float | None) -> str | None:
     return datetime.fromtimestamp(wall, UTC).isoformat() if wall is not None else None
-
-
-def health_json(bot: Bot) -> str:
-    return json.dumps(bot.stream.health() if bot.stream else {"state": "stopped"})

@@ -319,7 +319,7 @@ def test_clean_close_reconnects_and_catches_up(civicbot_sandbox, civicbot_make_b
 
 
 def test_backoff_is_exponential_jittered_capped_and_resets():
-    from civicbot.stream import Backoff
+    from civicbot.stream_wire import Backoff
 
     backoff = Backoff(1.0, 8.0)
     delays = [backoff.next() for _ in range(6)]
@@ -457,7 +457,7 @@ def test_stop_with_a_full_queue_of_one_does_not_raise(civicbot_sandbox, civicbot
 def test_catch_up_pages_are_plain_json_with_or_without_mastodon_py_internals(civicbot_sandbox):
     from mastodon import Mastodon
 
-    from civicbot.stream import notifications_page
+    from civicbot.stream_wire import notifications_page
 
     civicbot_sandbox.inject_mention("bonjour")
     client = Mastodon(access_token=civicbot_sandbox.access_token, api_base_url=civicbot_sandbox.url)
