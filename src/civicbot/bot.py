@@ -240,11 +240,17 @@ class Bot:
 
     # -- the Mastodon client ------------------------------------------------------------------
     def client_factory(self) -> Mastodon:
+        """The publisher's client (one per bot, built on first use)."""
         with self._lazy_lock:
-            return self._make_client()
+            if self._client is None:
+                self._client = self.new_client()
+            return self._client
 
-    def _make_client(self) -> Mastodon:
-        if self._client is None:
+    def new_client(self) -> Mastodon:
+        """A new Mastodon.py client for this account: the stream gets its own, so that its
+        HTTP session and Mastodon.py's rate-limit bookkeeping are never shared between
+        threads with the publisher's."""
+        with self._lazy_lock:
             cfg = self.settings.mastodon
             url, token = cfg.api_base_url, cfg.access_token
             token_value: str | None
@@ -253,12 +259,11 @@ class Bot:
                 url, token_value = sandbox.url, sandbox.access_token
             else:
                 token_value = token.get_secret_value() if token else None
-            self._client = Mastodon(
+            return Mastodon(
                 access_token=token_value, api_base_url=url, ratelimit_method="throw",
                 request_timeout=cfg.request_timeout.total_seconds(), user_agent=cfg.user_agent,
                 version_check_mode="none",
             )
-        return self._client
 
     def _ensure_sandbox(self) -> SandboxInstance:
         if self.sandbox is None:

@@ -46,6 +46,8 @@ from civicbot.stream_wire import (
 )
 
 if TYPE_CHECKING:
+    from mastodon import Mastodon
+
     from civicbot.bot import Bot
 
 TRANSPORTS = ("sse", "websocket", "poll")
@@ -88,6 +90,14 @@ class StreamSupervisor:
         self._listener: SupervisedListener | None = None
         self._ws_handle: Any = None
         self._reader: threading.Thread | None = None
+        self._client: Mastodon | None = None
+
+    @property
+    def client(self) -> Mastodon:
+        """The stream's own Mastodon.py client (not shared with the publisher's thread)."""
+        if self._client is None:
+            self._client = self.bot.new_client()
+        return self._client
 
     # -- public -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -232,7 +242,7 @@ class StreamSupervisor:
 
     def _check_auth(self) -> None:
         try:
-            self.bot.client.account_verify_credentials()
+            self.client.account_verify_credentials()
         except MastodonUnauthorizedError as exc:
             self._fatal(AuthenticationError(f"access token refused (401/403): {exc}"))
         except MastodonAPIError as exc:
@@ -246,7 +256,7 @@ class StreamSupervisor:
         listener = SupervisedListener(self)
         self._listener = listener
         timeout = self.cfg.watchdog.total_seconds()
-        client = self.bot.client
+        client = self.client
         with self._lock:
             self._holding, self._held, self._overflowed = True, {}, False
         if transport == "websocket":
@@ -374,7 +384,7 @@ class StreamSupervisor:
             last = cursor
         if last is None:
             return self._first_catch_up()
-        client = self.bot.client
+        client = self.client
         count = 0
         while not self._stop.is_set():
             page = notifications_page(client, min_id=last, limit=PAGE)
@@ -393,7 +403,7 @@ class StreamSupervisor:
     def _first_catch_up(self) -> int:
         """No cursor yet: handle only what is newer than ``max_mention_age``; the rest is
         recorded as seen (never answer a mention from last year on the first start)."""
-        client = self.bot.client
+        client = self.client
         cutoff = datetime.now(UTC) - self.cfg.max_mention_age
         recent: list[Any] = []
         newest_old: str | None = None
