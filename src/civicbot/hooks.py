@@ -147,7 +147,9 @@ def normalise_command(text: str) -> str:
     """Lower case, no accents, single spaces: how command names and mentions are compared."""
     import unicodedata
 
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    # ligatures are not decomposed by NFKD: "vœux" and "voeux" are the same word
+    folded = text.casefold().replace("œ", "oe").replace("æ", "ae")
+    decomposed = unicodedata.normalize("NFKD", folded)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(stripped.replace("’", "'").split())
 

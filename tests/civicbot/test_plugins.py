@@ -127,3 +127,11 @@ def test_a_command_may_list_accented_and_plain_spellings():
     pm = make_plugin_manager(load_entry_points=False, builtins=False, plugins=[("w", Weather())])
     [command] = Hooks(pm).commands(bot=None)  # type: ignore[arg-type]
     assert command.names == ("météo", "meteo")
+
+
+def test_command_names_are_compared_like_residents_type_them():
+    from civicbot.hooks import normalise_command
+
+    assert normalise_command("Vœux") == normalise_command("voeux") == "voeux"
+    assert normalise_command("Ce  Week-End") == "ce week-end"
+    assert normalise_command("aujourd’hui") == normalise_command("AUJOURD'HUI")
