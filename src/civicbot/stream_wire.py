@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import random
+import re
 import socket
 import threading
 from datetime import UTC, datetime
@@ -152,11 +153,20 @@ def classify_failure(exc: BaseException) -> BaseException:
     """Map a connection failure to Unsupported (404/not offered), AuthenticationError or itself."""
     text = " ".join(str(a) for a in getattr(exc, "args", ())) or str(exc)
     lowered = text.lower()
-    if "401" in text or "403" in text or "unauthorized" in lowered or "forbidden" in lowered:
+    if any(marker in lowered for marker in _UNREACHABLE):
+        return exc  # no answer at all (refused, DNS, timeout): not a verdict on the token
+    if _AUTH_STATUS.search(text) or "unauthorized" in lowered or "forbidden" in lowered:
         return AuthenticationError(f"the streaming server refused the token: {text}")
-    if "404" in text or "not found" in lowered or isinstance(exc, NotImplementedError):
+    if _NOT_FOUND.search(text) or "not found" in lowered or isinstance(exc, NotImplementedError):
         return Unsupported(text)
     return exc
+
+
+# status codes as whole numbers ("port=40135" is not a 401)
+_AUTH_STATUS = re.compile(r"(?<![\d=:])(401|403)(?!\d)")
+_NOT_FOUND = re.compile(r"(?<![\d=:])404(?!\d)")
+_UNREACHABLE = ("connection refused", "failed to establish", "max retries exceeded",
+                "name or service not known", "timed out", "connection reset")
 
 
 def notifications_page(client: Any, **params: Any) -> list[dict[str, Any]]:

@@ -473,3 +473,24 @@ def test_catch_up_pages_are_plain_json_with_or_without_mastodon_py_internals(civ
         assert isinstance(page[0]["created_at"], str)
         assert isinstance(page[0]["status"]["account"]["acct"], str)
         assert type(page[0]) is dict
+
+
+def test_connection_failures_are_classified_by_status_not_by_digits():
+    from mastodon import MastodonNetworkError
+
+    from civicbot.stream_wire import Unsupported, classify_failure
+
+    down = MastodonNetworkError(
+        "HTTPConnectionPool(host='127.0.0.1', port=40135): Max retries exceeded with url: "
+        "/api/v1/streaming/user (Caused by NewConnectionError: [Errno 111] Connection refused)")
+    assert classify_failure(down) is down
+    odd_port = MastodonNetworkError("Could not connect to streaming server: Bad Gateway",
+                                    "http://127.0.0.1:40404/")
+    assert classify_failure(odd_port) is odd_port
+    assert isinstance(classify_failure(MastodonNetworkError(
+        "Could not connect to streaming server: Unauthorized")), AuthenticationError)
+    assert isinstance(classify_failure(MastodonNetworkError(
+        "WebSocket streaming connection failed.", "Handshake status 403 Forbidden")),
+        AuthenticationError)
+    assert isinstance(classify_failure(MastodonNetworkError(
+        "WebSocket streaming connection failed.", "Handshake status 404 Not Found")), Unsupported)
