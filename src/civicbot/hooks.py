@@ -6,6 +6,7 @@ exception is logged and counted and never stops another.
 
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -145,8 +146,6 @@ class Hooks:
 
 def normalise_command(text: str) -> str:
     """Lower case, no accents, single spaces: how command names and mentions are compared."""
-    import unicodedata
-
     # ligatures are not decomposed by NFKD: "vœux" and "voeux" are the same word
     folded = text.casefold().replace("œ", "oe").replace("æ", "ae")
     decomposed = unicodedata.normalize("NFKD", folded)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from html.parser import HTMLParser
 
 _URL = re.compile(r"https?://[^\s<>\"]+", re.IGNORECASE)
@@ -72,18 +71,3 @@ def camel_hashtag(words: str) -> str:
     if not out:
         raise ValueError(f"no letters in hashtag {words!r}")
     return "#" + out
-
-
-def strip_accents(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def truncate(text: str, limit: int, ellipsis: str = "…") -> str:
-    """Cut ``text`` to ``limit`` characters at a word boundary, adding an ellipsis."""
-    if len(text) <= limit:
-        return text
-    cut = text[: max(0, limit - len(ellipsis))]
-    if " " in cut[len(cut) // 2:]:
-        cut = cut[: cut.rfind(" ")]
-    return cut.rstrip(" ,;:.") + ellipsis
