@@ -13,6 +13,7 @@ Order of decisions, for each mention:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,7 +25,14 @@ from civicbot_auto_reply import texts
 from civicbot_auto_reply.builtin_commands import HELP_NAMES
 from civicbot_auto_reply.config import AutoReplyConfig, Localised, Rule
 from civicbot_auto_reply.etiquette import Limits, is_admin, refusal
-from civicbot_auto_reply.matching import Found, KeywordMatcher, RegexMatcher, match_command
+from civicbot_auto_reply.matching import (
+    MATCH_BUDGET,
+    Found,
+    KeywordMatcher,
+    MatchTimeout,
+    RegexMatcher,
+    match_command,
+)
 from civicbot_auto_reply.sanitize import mention_text, sender_name, truncate
 from civicbot_auto_reply.templates import render
 
@@ -48,8 +56,14 @@ class CompiledRule:
     rule: Rule
     matcher: KeywordMatcher | RegexMatcher
 
-    def search(self, text: str) -> Found | None:
-        return self.matcher.search(text)
+    def search(self, text: str, deadline: float) -> Found | None:
+        """The match in ``text``; :class:`MatchTimeout` once ``deadline`` (monotonic) passed."""
+        if isinstance(self.matcher, KeywordMatcher):
+            return self.matcher.search(text)  # built by us from words: linear
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise MatchTimeout("no time left for this mention's regular expressions")
+        return self.matcher.search(text, remaining)
 
 
 @dataclass
@@ -146,7 +160,16 @@ class Responder:
             answer = self.run_command(found.command, found.args, status, notification, acct,
                                       language, admin)
         else:
-            answer = self.from_rules(text, account, language)
+            try:
+                answer = self.from_rules(text, account, language)
+            except MatchTimeout as exc:
+                # skipped for good (the notification is still recorded as handled, so it is
+                # not replayed at the next start): one mention must not hold every other one
+                bot.count("auto_reply.mention_too_slow")
+                log.warning("mention skipped: the FAQ's regular expressions took too long on it",
+                            acct=acct, status_id=status["id"], length=len(text),
+                            error=str(exc))
+                return
         if answer is None:
             return
         self.send(status, acct, conversation, answer, now)
@@ -170,8 +193,9 @@ class Responder:
 
     def from_rules(self, text: str, account: Mapping[str, Any], language: str) -> Answer | None:
         sender = sender_name(dict(account))
+        deadline = time.monotonic() + MATCH_BUDGET
         for compiled in self.rules:
-            found = compiled.search(text)
+            found = compiled.search(text, deadline)
             if found is not None:
                 source, lang = choose(compiled.rule.reply, language, self.bot.language)
                 return self.render(source, lang, sender, found)

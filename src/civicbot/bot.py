@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -155,8 +156,15 @@ class Bot:
         self._stop_requested = threading.Event()
         self._started = False
         self._stopped = threading.Event()
+        #: Things worth a metric that have no counter of their own (``civicbot_events_total``).
+        self.events: Counter[str] = Counter()
 
     # -- facade for plugins -------------------------------------------------------------------
+    def count(self, event: str, n: int = 1) -> None:
+        """Count an event (a mention skipped, a reply shed...): exported by ``/metrics`` as
+        ``civicbot_events_total{account, event}``. Example: ``bot.count("auto_reply.slow")``."""
+        self.events[event] += n
+
     @property
     def language(self) -> str:
         return self.settings.language

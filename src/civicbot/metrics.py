@@ -106,6 +106,8 @@ class DaemonCollector(Collector):
                          "Notifications during which at least one plugin failed")
         skipped = counter("notifications_skipped_old",
                           "Mentions older than stream.max_mention_age, not answered")
+        events = counter("events", "Events counted by the core and plugins (Bot.count)",
+                         ("account", "event"))
 
         reply_counts = daemon.reply_counter.replies
         for bot in daemon.bots:
@@ -115,6 +117,8 @@ class DaemonCollector(Collector):
             sent.add_metric(acc, bot.publisher.sent_count)
             replies.add_metric(acc, reply_counts.get(bot.name, 0))
             publish_errors.add_metric(acc, bot.publisher.error_count)
+            for event, count in sorted(bot.events.items()):
+                events.add_metric([bot.name, event], count)
             for plugin, count in sorted(bot.hooks.failures.items()):
                 plugin_errors.add_metric([bot.name, plugin], count)
             scheduler = bot._scheduler
@@ -145,7 +149,7 @@ class DaemonCollector(Collector):
             skipped.add_metric(acc, dispatcher.skipped_old)
         yield from (up, paused, sent, replies, publish_errors, plugin_errors, job_runs,
                     job_failures, next_run, state, reconnects, lag, depth, handled, failed,
-                    skipped)
+                    skipped, events)
 
 
 def _paused(bot: Bot) -> bool:
