@@ -17,10 +17,16 @@ from pydantic import BaseModel
 from civicbot.commands import Command
 from civicbot.errors import PluginError, PostVetoed
 from civicbot.jobs import Job
+from civicbot.store_outage import StoreOutage, store_outage
 
 if TYPE_CHECKING:
     from civicbot.bot import Bot
     from civicbot.drafts import PostDraft
+
+
+#: Hooks whose call is repeated when a plugin failed on a store outage (the dispatcher waits
+#: for the store, then handles the notification again).
+_RETRIED_ON_OUTAGE = frozenset({"civicbot_on_notification", "civicbot_on_mention"})
 
 
 class Hooks:
@@ -104,6 +110,8 @@ class Hooks:
             try:
                 self._call_args(impl, **kwargs)
             except Exception as exc:
+                if hook_name in _RETRIED_ON_OUTAGE and store_outage(exc) is not None:
+                    raise StoreOutage(f"plugin {impl.plugin_name!r}: {exc}") from exc
                 failed += 1
                 self.failures[impl.plugin_name] += 1
                 self.log.error("plugin hook failed", hook=hook_name, plugin=impl.plugin_name,

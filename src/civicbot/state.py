@@ -7,6 +7,7 @@ file without sharing dedup keys or cursors.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -147,6 +148,15 @@ class SQLiteStateStore(StateStore):
         with self._lock:
             return list(self._db.execute(sql, args).fetchall())
 
+    def _rollback(self) -> None:
+        """Roll back if a transaction is still open: on "database or disk is full" SQLite has
+        already rolled it back, and a second ROLLBACK would hide that error behind "cannot
+        rollback - no transaction is active"."""
+        if self._db.in_transaction:
+            # the error being raised is the one worth reporting, not a failed rollback
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
+
     def _exec(self, sql: str, args: tuple[Any, ...]) -> None:
         with self._lock:
             self._db.execute(sql, args)
@@ -178,7 +188,7 @@ class SQLiteStateStore(StateStore):
                     )
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
 
     def mark_sent(self, account: str, dedup_key: str, status_id: str, url: str | None) -> None:
@@ -233,7 +243,7 @@ class SQLiteStateStore(StateStore):
                         (account, cursor, _now()))
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
 
     def notification_seen(self, account: str, notification_id: str) -> bool:
