@@ -87,23 +87,36 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     configure_logging(args.log_format or "auto", args.log_level or "info")
     handler = _COMMANDS[args.command]
+    from civicbot.logging import REDACTOR
+
+    def say(text: object) -> None:
+        # what the CLI prints itself never goes through the log's redactor: redact and cut
+        # here (a token in an exception's request, a 10 MB error body)
+        print(REDACTOR.safe(text, 2000), file=sys.stderr)
+
     try:
         return handler(args)
     except ConfigError as exc:
         for line in exc.problems:
-            print(line, file=sys.stderr)
+            say(line)
         return EXIT_CONFIG
     except PluginError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        say(f"error: {exc}")
         return EXIT_CONFIG
     except AuthenticationError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        say(f"error: {exc}")
         return EXIT_FAILURE
     except CivicbotError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        say(f"error: {exc}")
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return EXIT_OK
+    except Exception as exc:  # a bug: the traceback goes to the (redacting) log, not raw
+        import structlog
+
+        structlog.get_logger("civicbot.cli").error("unexpected error", exc_info=exc)
+        say(f"error: unexpected {type(exc).__name__}: {exc}")
+        return EXIT_FAILURE
 
 
 # -- commands -----------------------------------------------------------------------------------

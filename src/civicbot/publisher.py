@@ -70,6 +70,15 @@ class _PermanentError(Exception):
     pass
 
 
+class _NotJSON(Exception):
+    """The server answered something that is not JSON (an HTML page): handled like a 5xx."""
+
+
+def not_json(exc: BaseException) -> bool:
+    """Whether a Mastodon.py error says the answer was not JSON (a proxy's HTML page)."""
+    return bool(exc.args) and str(exc.args[0]).startswith("Could not parse response as JSON")
+
+
 class Publisher:
     """Serialised per account: one post at a time, in order, within the rate budget."""
 
@@ -131,7 +140,14 @@ class Publisher:
         attempt = 0
         while True:
             try:
-                return fn()
+                try:
+                    return fn()
+                except MastodonAPIError as exc:
+                    if not_json(exc):
+                        # a proxy's maintenance page answered "200 OK": not the API, retry
+                        raise _NotJSON("the instance answered a page that is not the API's "
+                                       f"JSON (maintenance?): {str(exc)[:300]}") from exc
+                    raise
             except MastodonRatelimitError:
                 reset = getattr(self.client, "ratelimit_reset", None)
                 wait = (float(reset) - time.time()) if reset else 1.0
@@ -144,7 +160,7 @@ class Publisher:
                     raise PublishError("stopped while waiting for the rate limit") from None
             except MastodonUnauthorizedError as exc:
                 raise AuthenticationError(f"the instance refused the access token: {exc}") from exc
-            except (MastodonNetworkError, MastodonServerError) as exc:
+            except (MastodonNetworkError, MastodonServerError, _NotJSON) as exc:
                 attempt += 1
                 if attempt >= self.max_attempts:
                     raise PublishError(f"gave up after {attempt} attempts: {exc}") from exc
@@ -376,6 +392,13 @@ class Publisher:
         except PublishError:
             self.error_count += 1
             raise
+        if not status.get("id"):
+            # recording it as sent with id "None" would lose it; pending, it is looked for
+            # on the server and resent later
+            self.error_count += 1
+            self.log.error("the instance answered without a status id; post left pending",
+                           dedup_key=key)
+            raise PublishError(f"{key}: the instance answered without a status id")
         self.bot.state.store.mark_sent(self.bot.name, key, str(status["id"]), status.get("url"))
         self.sent_count += 1
         self.log.info("posted", dedup_key=key, status_id=str(status["id"]),
