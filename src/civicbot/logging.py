@@ -18,7 +18,7 @@ _QUERY_SECRET = re.compile(r"((?:access_token|apikey|api_key|key|token)=)[^&\s\"
 # a header written out: "Authorization: xyz", "'Authorization': 'xyz'", "apikey=..." (any scheme)
 _HEADER_SECRET = re.compile(
     r"((?:authorization|x-api-key|apikey|api_key)['\"]?\s*[:=]\s*['\"]?)"
-    r"(?!\[REDACTED\])(?:bearer\s+)?[^\s'\",}&]+", re.I)
+    r"(?!(?:bearer\s+)?\[REDACTED\])(?:bearer\s+)?[^\s'\",}&]+", re.I)
 REDACTED = "[REDACTED]"
 #: Longest text value of a log line (a 10 MB error body is cut, with a note of its size).
 MAX_VALUE = 4000
