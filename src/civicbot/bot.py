@@ -220,6 +220,7 @@ class Bot:
             in_reply_to=str(status["id"]),
             language=language,
             ignore_pause=ignore_pause,
+            priority="reply",
         )
         return self.publish(draft)[0]
 

@@ -39,6 +39,7 @@ from mastodon import (
 
 from civicbot.drafts import PREVIOUS, VISIBILITIES, Media, PostDraft
 from civicbot.errors import AuthenticationError, MissingAltText, PostRefused, PublishError
+from civicbot.publish_priority import ALERT, REPLY, PriorityLock, budget_low, rank
 from civicbot.splitting import split_text
 from civicbot.state import PostRecord
 from civicbot.text import html_to_text, mastodon_length
@@ -102,7 +103,10 @@ class Publisher:
         self.max_ratelimit_wait = max_ratelimit_wait
         self._stop = threading.Event()
         self._sleep = sleep or (lambda seconds: self._stop.wait(seconds))
-        self._lock = threading.RLock()
+        self._lock = PriorityLock()
+        #: Requests kept for alerts (None: 10% of the instance's budget, at least 3).
+        self.alert_reserve: int | None = None
+        self.delayed_count = 0
         self._max_characters: int | None = None
         self.sent_count = 0
         self.error_count = 0
@@ -149,6 +153,12 @@ class Publisher:
                                        f"JSON (maintenance?): {str(exc)[:300]}") from exc
                     raise
             except MastodonRatelimitError:
+                holder = self._lock.holder_rank or 0
+                if holder >= REPLY:
+                    # a reply does not wait for the reset in the publisher's hands: it stays
+                    # pending, and the way is free for an alert
+                    raise PublishError("rate limited; left pending until the budget is back"
+                                       ) from None
                 reset = getattr(self.client, "ratelimit_reset", None)
                 wait = (float(reset) - time.time()) if reset else 1.0
                 wait = min(max(wait, 0.05), self.max_ratelimit_wait)
@@ -156,7 +166,7 @@ class Publisher:
                 if attempt > self.max_attempts * 2:
                     raise PublishError("still rate limited after waiting") from None
                 self.log.warning("rate limited; waiting for the reset", wait_s=round(wait, 2))
-                if self._sleep(wait):
+                if self._wait_reset(wait, holder):
                     raise PublishError("stopped while waiting for the rate limit") from None
             except MastodonUnauthorizedError as exc:
                 raise AuthenticationError(f"the instance refused the access token: {exc}") from exc
@@ -180,9 +190,14 @@ class Publisher:
 
     # -- public API ---------------------------------------------------------------------------
     def publish(self, drafts: Iterable[PostDraft], *, dry_run: bool = False) -> list[PublishResult]:
-        """Publish drafts in order; a draft with ``in_reply_to=PREVIOUS`` answers the one before."""
-        with self._lock:
-            return self._publish(list(drafts), dry_run=dry_run)
+        """Publish drafts in order; a draft with ``in_reply_to=PREVIOUS`` answers the one before.
+
+        The most urgent caller goes first (alerts, then scheduled posts, then replies); while
+        the rate budget is down to the part kept for alerts, other drafts stay pending."""
+        drafts = list(drafts)
+        urgency = min((rank(d.priority) for d in drafts), default=rank(None))
+        with self._lock.hold(urgency):
+            return self._publish(drafts, dry_run=dry_run)
 
     def _publish(self, drafts: list[PostDraft], *, dry_run: bool) -> list[PublishResult]:
         results: list[PublishResult] = []
@@ -233,6 +248,15 @@ class Publisher:
         new_items = [item for _, parts in planned for item in parts]
         if new_items:
             self.bot.state.store.add_pending(self.bot.name, new_items)
+        if planned and not self._may_spend(min(rank(r.draft.priority) for r, _ in planned)):
+            for result, _ in planned:
+                result.skipped = "delayed: the rate budget left is kept for alerts"
+                self.delayed_count += 1
+                self.bot.count("publisher.delayed_for_alerts")
+                self.log.warning("post delayed: the rate budget left is kept for alerts",
+                                 dedup_key=result.draft.dedup_key,
+                                 priority=result.draft.priority)
+            return results
         for index, (result, _) in enumerate(planned):
             try:
                 self._send_draft(result)
@@ -265,6 +289,28 @@ class Publisher:
     def plan_parts(self, draft: PostDraft) -> list[tuple[str, dict[str, Any]]]:
         return plan_parts(draft, self.max_characters)
 
+    def _wait_reset(self, wait: float, holder: int) -> bool:
+        """Wait for a rate-limit reset (True when stopped); a scheduled post gives way, left
+        pending, as soon as an alert waits for the publisher."""
+        if holder <= ALERT:
+            return self._sleep(wait)
+        left = wait
+        while left > 0:
+            if self._lock.more_urgent_waiting(holder):
+                raise PublishError("rate limited; left pending, an alert goes first")
+            step = min(left, 0.25)
+            if self._sleep(step):
+                return True
+            left -= step
+        return False
+
+    def _may_spend(self, urgency: int) -> bool:
+        """Whether a post of this rank may use the budget now (alerts always may)."""
+        if urgency <= ALERT:
+            return True
+        low, _left, _until = budget_low(self._client, self.alert_reserve)
+        return not low
+
     def resend_pending(self) -> int:
         """Send every pending record again with its own key (after a crash or an outage).
 
@@ -272,19 +318,26 @@ class Publisher:
         longer is first looked for among the account's latest statuses (or its scheduled
         statuses), so a post sent just before a crash is recorded, not published again.
         """
-        with self._lock:
-            pending = self.bot.state.store.pending_posts(self.bot.name)
-            for record in pending:
+        pending = self.bot.state.store.pending_posts(self.bot.name)
+        for record in pending:
+            urgency = rank(record.payload.get("priority"))
+            # one record at a time: an alert published meanwhile goes in between
+            with self._lock.hold(urgency):
+                current = self.bot.state.post(record.dedup_key)
+                if current is None or current.state != "pending":
+                    continue
+                if not self._may_spend(urgency):
+                    continue  # waits for the budget; the next round sends it
                 try:
-                    if self._recover_old(record):
+                    if self._recover_old(current):
                         continue
                     self.log.info("resending pending post", dedup_key=record.dedup_key)
-                    self._send_part(record.dedup_key, record.payload)
+                    self._send_part(record.dedup_key, current.payload)
                 except PublishError as exc:
                     self.log.warning("pending post still not sent", dedup_key=record.dedup_key,
                                      error=str(exc))
                     return len(pending)
-            return len(pending)
+        return len(pending)
 
     def _recover_old(self, record: PostRecord) -> bool:
         """True when a pending record older than the idempotency window is already on the
@@ -486,6 +539,7 @@ def draft_from_payload(key: str, payload: dict[str, Any]) -> PostDraft:
         in_reply_to=payload.get("in_reply_to"), reply_to_key=payload.get("reply_to_key"),
         sensitive=bool(payload.get("sensitive")), source=payload.get("source", ""),
         scheduled_at=datetime.fromisoformat(scheduled) if scheduled else None,
+        priority=payload.get("priority") or "scheduled",
     )
 
 
@@ -520,6 +574,7 @@ def plan_parts(draft: PostDraft, limit: int) -> list[tuple[str, dict[str, Any]]]
             "scheduled_at": draft.scheduled_at.isoformat() if draft.scheduled_at else None,
             "pin": draft.pin and i == 0,
             "source": draft.source,
+            "priority": draft.priority,
             "last_part_key": keys[-1],
         }))
     return parts
