@@ -45,3 +45,7 @@ class AuthenticationError(CivicbotError):
 
 class JobError(CivicbotError):
     """A job could not build its posts (for example every source of a digest failed)."""
+
+
+class StateError(CivicbotError):
+    """The state file is empty or damaged: starting would forget what was posted and answered."""

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from civicbot.errors import StateError
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS posts (
     account TEXT NOT NULL,
@@ -51,6 +53,17 @@ CREATE TABLE IF NOT EXISTS job_runs (
     PRIMARY KEY (account, job_id)
 );
 """
+
+
+def _refuse_emptied(path: Path) -> None:
+    """An existing but empty state file was emptied (or truncated to nothing) while the bot
+    was stopped: SQLite would silently start a new one and the bot answer again every mention
+    of the last day."""
+    if path.is_file() and path.stat().st_size == 0:
+        raise StateError(
+            f"state file {path} is empty: the record of posts and answered mentions is gone, "
+            "and starting would answer again every mention of the last stream.max_mention_age. "
+            "Restore it from a backup, or delete the empty file to start afresh on purpose")
 
 
 def _now() -> str:
@@ -130,14 +143,28 @@ class SQLiteStateStore(StateStore):
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            _refuse_emptied(Path(self.path))
         self._lock = threading.RLock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
                                    timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=30000")
-        with self._lock:
-            self._db.executescript(_SCHEMA)
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA busy_timeout=30000")
+            check = self._db.execute("PRAGMA quick_check").fetchone()
+            if check is None or check[0] != "ok":
+                raise sqlite3.DatabaseError(str(check[0] if check else "no answer"))
+            with self._lock:
+                self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                raise
+            self._db.close()
+            raise StateError(
+                f"state file {self.path} is damaged ({exc}): starting from it would forget "
+                "posts and answers. Restore it from a backup, or move it away to start afresh "
+                "(then mentions of the last stream.max_mention_age are answered again)"
+            ) from exc
 
     def _one(self, sql: str, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
         with self._lock:
