@@ -151,6 +151,12 @@ class Responder:
                 log.info("mention not answered", reason="cooldown", acct=acct,
                          status_id=status["id"])
                 return
+            if self.limits.too_many_exchanges(acct, now):
+                bot.count("auto_reply.loop_suspected")
+                log.warning("mention not answered", reason="too many exchanges with this "
+                            "account (a loop with another bot?)", acct=acct,
+                            status_id=status["id"])
+                return
             if self.limits.thread_full(conversation):
                 log.info("mention not answered", reason="conversation cap", acct=acct,
                          status_id=status["id"], conversation=conversation)
