@@ -25,6 +25,8 @@ from babel.dates import format_date, format_datetime, format_time
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
+from civicbot import template_sandbox
+
 #: Names a template always has; ``vars:`` keys cannot take them.
 RESERVED_NAMES = frozenset({"now", "date", "time", "vars"})
 
@@ -34,8 +36,9 @@ class TemplateProblem(ValueError):
 
 
 def _environment(locale: str) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False,
-                               keep_trailing_newline=False)
+    # bounded: {{ 9**(9**9) }} or range(10**9) are template errors, not a frozen bot
+    env: SandboxedEnvironment = template_sandbox(undefined=StrictUndefined, autoescape=False,
+                                                 keep_trailing_newline=False)
 
     def _date(value: date | datetime, pattern: str = "full") -> str:
         return str(format_date(value, pattern, locale=locale))
@@ -62,6 +65,18 @@ def check_template(source: str) -> str:
         where = f" (line {line} of the text)" if line else ""
         raise TemplateProblem(f"template error{where}: {exc.message or exc}") from None
     return source
+
+
+def unknown_names(source: str, variables: Mapping[str, Any]) -> list[str]:
+    """The names ``source`` reads that no template of the plugin will have (typos)."""
+    from jinja2 import meta
+
+    try:
+        names = meta.find_undeclared_variables(_CHECK_ENV.parse(source))
+    except TemplateError:
+        return []  # reported by check_template
+    known = RESERVED_NAMES | set(variables) | set(_CHECK_ENV.globals)
+    return sorted(names - known)
 
 
 def render(source: str, *, now: datetime, locale: str, variables: Mapping[str, Any]) -> str:

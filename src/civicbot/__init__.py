@@ -24,6 +24,7 @@ from civicbot.errors import (
 from civicbot.hookspecs import hookimpl, hookspec
 from civicbot.jobs import Job, JobContext, Schedule, at, cron, every
 from civicbot.publisher import PublishResult
+from civicbot.templating import template_sandbox
 from civicbot.text import camel_hashtag, html_to_text, mastodon_length
 
 __all__ = [
@@ -59,4 +60,5 @@ __all__ = [
     "hookspec",
     "html_to_text",
     "mastodon_length",
+    "template_sandbox",
 ]
