@@ -140,12 +140,24 @@ def test_cli_preview_of_a_broken_template_exits_1_with_the_reason(tmp_path, caps
     posts:
       - id: voeux
         at: 2027-01-01T10:00:00+01:00
-        text: "Bonne année {{ prenom }} !"
+        text: "Bonne année {{ vars.prenom }} !"
 """)
     assert main(["preview", "voeux", "--config", cfg, "--json"]) == 1
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert "error: post 'voeux': template error: 'prenom' is undefined" in captured.err
+    assert "error: post 'voeux': template error: " in captured.err
+    assert "has no attribute 'prenom'" in captured.err
+
+
+def test_an_unknown_name_in_a_post_is_a_config_error(tmp_path, capsys):
+    cfg = _write_config(tmp_path, """\
+    posts:
+      - id: voeux
+        at: 2027-01-01T10:00:00+01:00
+        text: "Bonne année {{ prenom }} !"
+""")
+    assert main(["preview", "voeux", "--config", cfg, "--json"]) == 2
+    assert "unknown name prenom" in capsys.readouterr().err
 
 
 def test_cli_jobs_lists_posts_by_id(tmp_path, capsys):
