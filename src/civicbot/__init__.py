@@ -21,6 +21,7 @@ from civicbot.errors import (
     PostVetoed,
     PublishError,
 )
+from civicbot.fetch import Fetcher, FetchError, FetchResult
 from civicbot.hookspecs import hookimpl, hookspec
 from civicbot.jobs import Job, JobContext, Schedule, at, cron, every
 from civicbot.publisher import PublishResult
@@ -36,6 +37,9 @@ __all__ = [
     "ConfigError",
     "ConfigPath",
     "Duration",
+    "FetchError",
+    "FetchResult",
+    "Fetcher",
     "Job",
     "JobContext",
     "JobError",
