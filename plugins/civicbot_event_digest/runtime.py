@@ -6,9 +6,8 @@ import weakref
 from datetime import datetime
 from typing import Any, cast
 
-from civicbot import Bot
+from civicbot import Bot, Fetcher
 from civicbot_event_digest.config import LANGUAGES, EventDigestConfig
-from civicbot_event_digest.fetch import Fetcher
 from civicbot_event_digest.sources import Collection, collect
 
 NAME = "event_digest"
@@ -20,9 +19,9 @@ class Runtime:
         self.config = config
         self.tz: Any = bot.timezone
         self.language = config.language or (bot.language if bot.language in LANGUAGES else "fr")
-        self.fetcher = Fetcher(timeout=config.timeout, max_bytes=config.max_feed_bytes,
-                               user_agent=config.user_agent)
         self.log = bot.log.bind(plugin=NAME)
+        self.fetcher = Fetcher(timeout=config.timeout, max_bytes=config.max_feed_bytes,
+                               user_agent=config.user_agent, log=self.log)
 
     def collect(self, start: datetime, end: datetime, language: str | None = None) -> Collection:
         return collect(self.fetcher, self.config, tz=self.tz, start=start, end=end,

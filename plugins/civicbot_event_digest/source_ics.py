@@ -18,12 +18,12 @@ from typing import Any
 import icalendar
 import recurring_ical_events
 
-from civicbot_event_digest.fetch import SourceError
 from civicbot_event_digest.model import (
     DESCRIPTION_MAX,
     TITLE_MAX,
     VENUE_MAX,
     Event,
+    SourceError,
     aware,
     clean,
     clean_url,

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from civicbot import Bot, JobContext, JobError, PostDraft
 from civicbot_weather.config import ForecastConfig, WeatherConfig
+from civicbot_weather.fetch import fetcher_for
 from civicbot_weather.model import SourceError
 from civicbot_weather.openmeteo import DayForecast, fetch_forecast
 
@@ -36,9 +37,9 @@ class ForecastService:
 
     def fetch(self, day: date) -> DayForecast:
         assert self.config.latitude is not None and self.config.longitude is not None
-        return fetch_forecast(self.forecast.base_url, latitude=self.config.latitude,
-                              longitude=self.config.longitude, timezone=str(self.zone),
-                              day=day, timeout=self.forecast.timeout.total_seconds())
+        return fetch_forecast(fetcher_for(self.bot), self.forecast.base_url,
+                              latitude=self.config.latitude, longitude=self.config.longitude,
+                              timezone=str(self.zone), day=day, timeout=self.forecast.timeout.total_seconds())
 
     def cached(self, now: datetime) -> DayForecast:
         day = self.day_of(now)

@@ -356,8 +356,8 @@ class Fetcher:
                     response.close()
             raise FetchRefused(f"more than {self.max_redirects} redirects from {shown}", url=shown)
         except httpx.TimeoutException as exc:
-            raise FetchTimeout(f"no complete answer within {seconds:g} s from {shown}",
-                               url=shown) from exc
+            raise FetchTimeout(f"timed out: no complete answer within {seconds:g} s "
+                               f"from {shown}", url=shown) from exc
         except (httpx.ConnectError, httpx.NetworkError, httpx.ProxyError) as exc:
             raise FetchUnreachable(f"cannot reach {shown}: {exc}", url=shown) from exc
         except httpx.HTTPError as exc:
