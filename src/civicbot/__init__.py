@@ -24,6 +24,7 @@ from civicbot.errors import (
 from civicbot.fetch import Fetcher, FetchError, FetchResult
 from civicbot.hookspecs import hookimpl, hookspec
 from civicbot.jobs import Job, JobContext, Schedule, at, cron, every
+from civicbot.last_good import LastGood
 from civicbot.publisher import PublishResult
 from civicbot.text import camel_hashtag, html_to_text, mastodon_length
 
@@ -43,6 +44,7 @@ __all__ = [
     "Job",
     "JobContext",
     "JobError",
+    "LastGood",
     "Media",
     "MissingAltText",
     "PluginConfig",
