@@ -298,12 +298,12 @@ class Fetcher:
         if not source.startswith(("http://", "https://")):
             return self._read_file(source)
         seconds = _seconds(timeout) if timeout is not None else self.timeout
-        deadline = time.monotonic() + seconds
+        client = self._http()  # built (TLS context, imports) before the clock starts
         from civicbot.fetch_transport import set_deadline
 
-        set_deadline(deadline)
+        set_deadline(time.monotonic() + seconds)
         try:
-            return self._get(source, params, dict(headers or {}), seconds, conditional)
+            return self._get(client, source, params, dict(headers or {}), seconds, conditional)
         finally:
             set_deadline(None)
 
@@ -322,11 +322,10 @@ class Fetcher:
             raise FetchTooLarge(f"{path} is larger than {self.max_bytes} bytes", url=str(path))
         return FetchResult(content=data, url=str(path), log=self.log)
 
-    def _get(self, url: str, params: Params | None, headers: dict[str, str], seconds: float,
-             conditional: bool) -> FetchResult:
+    def _get(self, client: httpx.Client, url: str, params: Params | None,
+             headers: dict[str, str], seconds: float, conditional: bool) -> FetchResult:
         import httpx
 
-        client = self._http()
         shown = safe_url(url)
         try:
             query = list(params) if isinstance(params, Sequence) else params
