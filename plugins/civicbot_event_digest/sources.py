@@ -32,7 +32,7 @@ class Collection:
 
 
 def load_source(fetcher: Fetcher, source: SourceConfig, *, tz: tzinfo, start: datetime,
-                end: datetime, language: str) -> list[Event]:
+                end: datetime, language: str, log: Any = None) -> list[Event]:
     zone = ZoneInfo(source.timezone) if source.timezone else tz
     if source.openagenda is not None:
         return fetch_openagenda(fetcher, source.openagenda, source=source.name, tz=zone,
@@ -42,7 +42,8 @@ def load_source(fetcher: Fetcher, source: SourceConfig, *, tz: tzinfo, start: da
         # decoded with the declared or detected charset, what cannot be decoded logged
         data = fetcher.fetch(source.ics, timeout=source.timeout).text().encode("utf-8")
         return parse_ics(data, source=source.name, tz=zone, start=start, end=end, day_tz=tz,
-                         zone_from_config=source.timezone is not None)
+                         zone_from_config=source.timezone is not None,
+                         log=log.bind(source=source.name) if log is not None else None)
     assert source.jsonld is not None
     page = fetcher.fetch(source.jsonld, timeout=source.timeout)
     page_url = page.url if source.jsonld.startswith(("http://", "https://")) else ""
@@ -59,7 +60,7 @@ def collect(fetcher: Fetcher, config: EventDigestConfig, *, tz: tzinfo, start: d
     with concurrent.futures.ThreadPoolExecutor(workers, "event-digest") as pool:
         futures = {
             pool.submit(load_source, fetcher, source, tz=tz, start=start, end=end,
-                        language=language): i
+                        language=language, log=log): i
             for i, source in enumerate(config.sources)
         }
         for future in concurrent.futures.as_completed(futures):
