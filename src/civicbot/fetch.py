@@ -178,10 +178,12 @@ class FetchResult:
                     return None
         return None
 
-    def text(self, default: str = "utf-8") -> str:
+    def text(self, default: str = "utf-8", legacy: str | None = "cp1252") -> str:
         """The body decoded: with a byte-order mark's charset, else the declared charset, else
-        ``default`` when the bytes are valid in it, else the charset detected by
-        charset-normalizer. What still cannot be decoded is replaced (U+FFFD) and logged."""
+        ``default`` when the bytes are valid in it, else ``legacy`` (Windows-1252, what French
+        and Western European sites used before UTF-8) when they are valid in it, else the
+        charset detected by charset-normalizer. What still cannot be decoded is replaced
+        (U+FFFD) and logged."""
         data = self.content
         for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
                           (codecs.BOM_UTF16_BE, "utf-16")):
@@ -190,16 +192,23 @@ class FetchResult:
         declared = self.charset
         if declared is not None:
             return self._decode(declared)
-        try:
-            return data.decode(default)
-        except UnicodeDecodeError:
-            pass
+        for encoding in (default, legacy):
+            if encoding is None:
+                continue
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            if encoding != default and self.log is not None:
+                self.log.info(f"fetched text is not valid {default}; read as {encoding}",
+                              url=safe_url(self.url))
+            return text
         import charset_normalizer
 
         best = charset_normalizer.from_bytes(data[:200_000]).best()
         detected = best.encoding if best is not None else None
         if self.log is not None:
-            self.log.info("fetched text is not valid " + default, url=safe_url(self.url),
+            self.log.info(f"fetched text is not valid {default}", url=safe_url(self.url),
                           detected=detected)
         return self._decode(detected or default)
 
