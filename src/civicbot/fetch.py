@@ -255,19 +255,22 @@ class Fetcher:
     ``timeout`` is the total time one fetch may take (redirects included); ``max_bytes`` the
     largest body accepted, counted after decompression; ``max_redirects`` the longest redirect
     chain followed; ``allow_files`` whether non-URL sources are read as local files;
-    ``cache_entries`` how many answers are kept for conditional requests; ``log`` a structlog
+    ``cache_entries`` and ``cache_bytes`` how many answers (and bytes) are kept for conditional
+    requests, the least recently used dropped first; ``log`` a structlog
     logger (``bot.log``) for what :meth:`FetchResult.text` could not decode.
     """
 
     def __init__(self, *, user_agent: str = "civicbot", timeout: float | timedelta = 15.0,
                  max_bytes: int = 10_000_000, max_redirects: int = 5, allow_files: bool = True,
-                 cache_entries: int = 64, log: Any = None) -> None:
+                 cache_entries: int = 64, cache_bytes: int = 64_000_000,
+                 log: Any = None) -> None:
         self.user_agent = user_agent
         self.timeout = _seconds(timeout)
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
         self.allow_files = allow_files
         self.cache_entries = cache_entries
+        self.cache_bytes = cache_bytes
         self.log = log
         self._client: httpx.Client | None = None
         self._cache: OrderedDict[tuple[str, tuple[tuple[str, str], ...]], _Kept] = OrderedDict()
@@ -307,7 +310,10 @@ class Fetcher:
         if not source.startswith(("http://", "https://")):
             return self._read_file(source)
         seconds = _seconds(timeout) if timeout is not None else self.timeout
-        client = self._http()  # built (TLS context, imports) before the clock starts
+        try:
+            client = self._http()  # built (TLS context, imports) before the clock starts
+        except (ImportError, ValueError) as exc:  # e.g. a socks5:// proxy without socksio
+            raise FetchRefused(f"cannot set up HTTP: {exc}", url=safe_url(source)) from exc
         from civicbot.fetch_transport import set_deadline
 
         set_deadline(time.monotonic() + seconds)
@@ -413,12 +419,15 @@ class Fetcher:
         result = FetchResult(content=content, url=final, status=status,
                              headers=response.headers, log=self.log)
         etag, modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
-        if conditional and (etag or modified) and self.cache_entries > 0:
+        if (conditional and (etag or modified) and self.cache_entries > 0
+                and len(content) <= self.cache_bytes):
             with self._lock:
                 self._cache[key] = _Kept(result, etag, modified)
                 self._cache.move_to_end(key)
-                while len(self._cache) > self.cache_entries:
-                    self._cache.popitem(last=False)
+                kept_bytes = sum(len(k.result.content) for k in self._cache.values())
+                while len(self._cache) > self.cache_entries or kept_bytes > self.cache_bytes:
+                    _, dropped = self._cache.popitem(last=False)
+                    kept_bytes -= len(dropped.result.content)
         return result
 
     def _read_body(self, response: httpx.Response, shown: str) -> bytes:

@@ -84,21 +84,52 @@ class _Backend(httpcore.NetworkBackend):
 
 
 class DeadlineTransport(httpx.HTTPTransport):
-    """httpx's own transport, its connection pool rebuilt on the deadline-aware backend."""
+    """httpx's own transport (direct or through a proxy), its connection pool on the
+    deadline-aware network backend."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        if not hasattr(self, "_pool"):  # pragma: no cover - would be an httpx change
-            raise RuntimeError("httpx.HTTPTransport has no _pool: update civicbot.fetch")
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(), max_connections=20,
-            max_keepalive_connections=10, keepalive_expiry=30.0,
-            network_backend=_Backend())
+    def __init__(self, proxy: str | None = None) -> None:
+        super().__init__(proxy=proxy)
+        pool = getattr(self, "_pool", None)
+        if pool is None or not hasattr(pool, "_network_backend"):  # pragma: no cover
+            # never fetch without the deadline: an httpx/httpcore change must be noticed
+            raise RuntimeError("httpx/httpcore internals changed: update civicbot.fetch_transport")
+        pool._network_backend = _Backend()
+
+
+def _proxy_mounts() -> dict[str, httpx.BaseTransport | None]:
+    """Proxies from the environment (``HTTPS_PROXY``, ``NO_PROXY``...), read as httpx reads
+    them, each on a deadline-aware transport."""
+    from urllib.request import getproxies
+
+    info = getproxies()
+    mounts: dict[str, httpx.BaseTransport | None] = {}
+    for scheme in ("http", "https", "all"):
+        url = info.get(scheme)
+        if url:
+            mounts[f"{scheme}://"] = DeadlineTransport(url if "://" in url else f"http://{url}")
+    if not mounts:
+        return {}
+    for host in (h.strip() for h in info.get("no", "").split(",")):
+        if host == "*":
+            return {}
+        if not host:
+            continue
+        if "://" in host:
+            mounts[host] = None
+        elif ":" in host:
+            mounts[f"all://[{host}]"] = None
+        elif host.replace(".", "").isdigit() or host == "localhost":
+            mounts[f"all://{host}"] = None
+        else:
+            mounts[f"all://*{host}"] = None
+    return mounts
 
 
 def new_client(user_agent: str) -> httpx.Client:
-    # trust_env=False: proxies from the environment would bypass the deadline transport
-    return httpx.Client(transport=DeadlineTransport(), follow_redirects=False, trust_env=False,
+    # trust_env=False: httpx would mount plain transports for the proxies of the environment;
+    # _proxy_mounts() mounts deadline-aware ones instead
+    return httpx.Client(transport=DeadlineTransport(), mounts=_proxy_mounts(),
+                        follow_redirects=False, trust_env=False,
                         headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"})
 
 

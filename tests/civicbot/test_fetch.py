@@ -263,3 +263,29 @@ def test_json(web, fetcher):
     assert fetcher.fetch(web.url + "/ok.json").json() == {"a": "é"}
     with pytest.raises(FetchDecodeError, match="not valid JSON"):
         fetcher.fetch(web.url + "/html").json()
+
+
+def test_proxies_from_the_environment_keep_the_deadline(web, monkeypatch):
+    # the fake server routes by path, so it answers proxied requests (GET http://host/path)
+    monkeypatch.setenv("HTTP_PROXY", web.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    web.add("/via-proxy", b"proxied")
+    web.add("/slow", b"x" * 100, trickle=0.3)
+    with Fetcher(timeout=1.0) as f:
+        assert f.fetch("http://feeds.invalid/via-proxy").content == b"proxied"
+        started = time.monotonic()
+        with pytest.raises(FetchTimeout):
+            f.fetch("http://feeds.invalid/slow")
+        assert time.monotonic() - started < 3.0
+
+
+def test_the_conditional_cache_is_bounded_in_bytes(web):
+    for i in range(4):
+        web.add(f"/f{i}", bytes([65 + i]) * 1000)
+    with Fetcher(cache_bytes=2500) as f:
+        for i in range(4):
+            f.fetch(f"{web.url}/f{i}")
+        # two answers fit in 2,500 bytes: the last two are kept, the first ones dropped
+        assert [f.fetch(f"{web.url}/f{i}").not_modified for i in (3, 2, 0)] == \
+            [True, True, False]
