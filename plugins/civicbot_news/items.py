@@ -122,7 +122,7 @@ def _absolute(url: Any, base: str) -> str | None:
     if not isinstance(url, str) or not url.strip():
         return None
     url = url.strip()
-    return urljoin(base, url) if base else url
+    return str(urljoin(base, url)) if base else url
 
 
 def _xml_feed(content: bytes, base_url: str) -> list[NewsItem]:
@@ -199,8 +199,8 @@ def _json_feed(content: bytes, base_url: str) -> list[NewsItem]:
 
 def _json_item(entry: dict[str, Any], position: int, base: str) -> NewsItem:
     summary = entry.get("summary") or entry.get("content_html") or entry.get("content_text") or ""
-    tags = entry.get("tags") if isinstance(entry.get("tags"), list) else []
-    authors = entry.get("authors") if isinstance(entry.get("authors"), list) else []
+    tags: list[Any] = entry["tags"] if isinstance(entry.get("tags"), list) else []
+    authors: list[Any] = entry["authors"] if isinstance(entry.get("authors"), list) else []
     author = next((a.get("name") for a in authors if isinstance(a, dict) and a.get("name")), None)
     guid = entry.get("id")
     title = _text(entry.get("title"), "text/plain")

@@ -6,12 +6,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from news_support import news_config, tiny_png
 
 import civicbot_news
 from civicbot import Bot
 from civicbot.testing.webserver import FakeWebServer
-
-from news_support import news_config, tiny_png
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from news_support import NOW, last_outcome, poll, rss, sent, sent_texts
 
@@ -163,3 +164,22 @@ def test_include_categories_keeps_only_those(news_bot, web, civicbot_sandbox):
             "application/rss+xml")
     poll(bot, at=NOW + timedelta(minutes=10))
     assert [t.splitlines()[0] for t in sent_texts(civicbot_sandbox)] == ["📰 Actualité n° 5"]
+
+
+def test_civicbot_status_says_when_a_feed_fails(news_bot, web, civicbot_sandbox, capsys,
+                                                tmp_path):
+    from civicbot.cli import main
+
+    web.add("/feed.xml", rss(ITEMS), "application/rss+xml")
+    bot = news_bot()
+    poll(bot)
+    web.add("/feed.xml", b"nope", "text/plain", status=503)
+    poll(bot, at=NOW + timedelta(minutes=10))
+    state_file = Path(bot.state.store.path)
+    config = tmp_path / "civicbot.yaml"
+    config.write_text(f"mastodon: {{api_base_url: sandbox}}\nstate: {state_file}\n",
+                      encoding="utf-8")
+    assert main(["status", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "source news:actus FAILING since 2026-12-07T09:10:00+01:00" in out
+    assert "503" in out
