@@ -126,6 +126,11 @@ def _absolute(url: Any, base: str) -> str | None:
 
 
 def _xml_feed(content: bytes, base_url: str) -> list[NewsItem]:
+    from civicbot_news.items_xml import read_fast
+
+    fast = read_fast(content, base_url)
+    if fast is not None:
+        return fast
     import feedparser  # imported on first use: only configs with a news feed pay for it
 
     # civicbot turns every HTML fragment into plain text itself: feedparser's own HTML

@@ -108,3 +108,20 @@ def test_the_title_gives_the_alt_text_when_configured(news_bot, web, civicbot_sa
     uploads = [r for r in civicbot_sandbox.requests if r.path.endswith("/media")]
     assert len(uploads) == 1
     assert uploads[0].body["description"] == "Illustration : L'heure du conte spéciale Noël 🎄"
+
+
+@pytest.mark.parametrize("name", ["ville_rss.xml", "musee_atom.xml", "wordpress_rss.xml"])
+def test_the_fast_reader_and_feedparser_read_the_same_items(name, monkeypatch):
+    import civicbot_news.items_xml
+
+    fast = parse_feed(fixture(name, "https://img.example.org"))
+    monkeypatch.setattr(civicbot_news.items_xml, "read_fast", lambda content, base: None)
+    slow = parse_feed(fixture(name, "https://img.example.org"))
+    assert fast == slow
+
+
+def test_a_broken_xml_feed_is_still_read_by_feedparser():
+    document = fixture("wordpress_rss.xml").replace(b"</channel>", b"")  # not well-formed
+    items = parse_feed(document)
+    assert [i.title.split(" :")[0] for i in items][:2] == [
+        "Avis d’appel public à la concurrence", "Collecte des sapins de Noël du 4 au 15 janvier"]
