@@ -21,8 +21,10 @@ from civicbot.errors import (
     PostVetoed,
     PublishError,
 )
+from civicbot.fetch import Fetcher, FetchError, FetchResult
 from civicbot.hookspecs import hookimpl, hookspec
 from civicbot.jobs import Job, JobContext, Schedule, at, cron, every
+from civicbot.last_good import LastGood
 from civicbot.publisher import PublishResult
 from civicbot.templating import template_sandbox
 from civicbot.text import camel_hashtag, html_to_text, mastodon_length
@@ -37,9 +39,13 @@ __all__ = [
     "ConfigError",
     "ConfigPath",
     "Duration",
+    "FetchError",
+    "FetchResult",
+    "Fetcher",
     "Job",
     "JobContext",
     "JobError",
+    "LastGood",
     "Media",
     "MissingAltText",
     "PluginConfig",
