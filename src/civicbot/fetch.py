@@ -21,7 +21,8 @@ What every fetch guarantees:
   layer is decoded with bounded output, stacked encodings (``gzip, gzip``) and unknown ones are
   refused (:class:`FetchRefused`);
 * **redirects** followed up to ``max_redirects``, http(s) only; on a redirect to another origin
-  (scheme, host or port) every header the caller added is dropped except harmless ones
+  (scheme, host or port; ``http`` to ``https`` on the same host is an upgrade, not another
+  origin) every header the caller added is dropped except harmless ones
   (``Accept``, ``Accept-Language``), so API keys (``key``, ``apikey``, ``Authorization``...)
   never reach a third party;
 * **conditional requests**: a ``200`` carrying ``ETag`` or ``Last-Modified`` is kept, the next
@@ -249,6 +250,12 @@ def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
     return url.scheme, url.host, url.port or default
 
 
+def _same_origin(first: tuple[str, str, int | None], then: tuple[str, str, int | None]) -> bool:
+    """Same scheme, host and port, or the upgrade of ``http://host`` to ``https://host`` on
+    the default ports (as requests allows it)."""
+    return first == then or (first == ("http", then[1], 80) and then == ("https", first[1], 443))
+
+
 class Fetcher:
     """Fetches URLs and files for one plugin instance; thread-safe; close it when done.
 
@@ -394,7 +401,7 @@ class Fetcher:
                                f"({shown})", url=shown)
         headers = httpx.Headers(request.headers)
         headers.pop("Host", None)
-        if _origin(target) != origin:
+        if not _same_origin(origin, _origin(target)):
             # another origin: nothing the caller added may follow (API keys, Authorization)
             for name in list(headers.keys()):
                 if name.lower() not in SAFE_HEADERS:

@@ -289,3 +289,13 @@ def test_the_conditional_cache_is_bounded_in_bytes(web):
         # two answers fit in 2,500 bytes: the last two are kept, the first ones dropped
         assert [f.fetch(f"{web.url}/f{i}").not_modified for i in (3, 2, 0)] == \
             [True, True, False]
+
+
+def test_same_origin_rules():
+    from civicbot.fetch import _same_origin
+
+    assert _same_origin(("http", "a.fr", 80), ("https", "a.fr", 443))  # upgrade
+    assert not _same_origin(("https", "a.fr", 443), ("http", "a.fr", 80))  # downgrade
+    assert not _same_origin(("https", "a.fr", 443), ("https", "b.fr", 443))
+    assert not _same_origin(("https", "a.fr", 443), ("https", "a.fr", 8443))
+    assert not _same_origin(("http", "a.fr", 8080), ("https", "a.fr", 443))
