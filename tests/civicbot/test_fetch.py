@@ -299,3 +299,25 @@ def test_same_origin_rules():
     assert not _same_origin(("https", "a.fr", 443), ("https", "b.fr", 443))
     assert not _same_origin(("https", "a.fr", 443), ("https", "a.fr", 8443))
     assert not _same_origin(("http", "a.fr", 8080), ("https", "a.fr", 443))
+
+
+def test_a_slow_dns_answer_is_cut_at_the_deadline(monkeypatch):
+    import socket
+
+    real = socket.getaddrinfo
+
+    def slow(host, *args, **kwargs):
+        if host == "slow-dns.invalid":
+            time.sleep(4)
+        if host == "no-such-host.invalid":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow)
+    with Fetcher(timeout=1.0) as f:
+        started = time.monotonic()
+        with pytest.raises(FetchTimeout):
+            f.fetch("http://slow-dns.invalid/feed")
+        assert time.monotonic() - started < 3.0
+        with pytest.raises(FetchUnreachable, match="cannot resolve"):
+            f.fetch("http://no-such-host.invalid/feed")
