@@ -412,14 +412,21 @@ class Fetcher:
 
     def _finish(self, response: httpx.Response, key: tuple[str, tuple[tuple[str, str], ...]],
                 kept: _Kept | None, shown: str, conditional: bool) -> FetchResult:
+        import httpx
+
         status = response.status_code
         final = str(response.request.url)
         if status == 304 and kept is not None:
             with self._lock:
                 self._cache.move_to_end(key)
             previous = kept.result
+            # the kept answer's headers (its Content-Type and charset), refreshed by the 304's
+            headers = httpx.Headers(previous.headers)
+            for name in ("etag", "last-modified", "date", "cache-control", "expires"):
+                if name in response.headers:
+                    headers[name] = response.headers[name]
             return FetchResult(content=previous.content, url=previous.url, status=304,
-                               headers=response.headers, not_modified=True, log=self.log)
+                               headers=headers, not_modified=True, log=self.log)
         if not 200 <= status < 300:
             raise FetchHTTPStatus(f"HTTP {status} from {shown}", url=shown, status=status)
         content = self._read_body(response, shown)

@@ -321,3 +321,10 @@ def test_a_slow_dns_answer_is_cut_at_the_deadline(monkeypatch):
         assert time.monotonic() - started < 3.0
         with pytest.raises(FetchUnreachable, match="cannot resolve"):
             f.fetch("http://no-such-host.invalid/feed")
+
+
+def test_not_modified_keeps_the_declared_charset(web, fetcher):
+    web.add("/latin.ics", "Fête".encode("latin-1"), "text/calendar; charset=ISO-8859-1")
+    assert fetcher.fetch(web.url + "/latin.ics").text() == "Fête"
+    again = fetcher.fetch(web.url + "/latin.ics")
+    assert again.not_modified and again.charset == "iso8859-1" and again.text() == "Fête"
