@@ -7,6 +7,7 @@ The public API is exactly what ``__all__`` lists (pinned by a test)::
 
 from civicbot.__about__ import __version__
 from civicbot.bot import Bot
+from civicbot.channels import Channel, ChannelRefused, ChannelUnavailable, Progress, QueuedItem
 from civicbot.commands import Command, CommandContext
 from civicbot.config_types import ConfigPath, Duration, PluginConfig, TimeZoneName
 from civicbot.drafts import PREVIOUS, Media, PostDraft
@@ -32,6 +33,9 @@ __all__ = [
     "PREVIOUS",
     "AuthenticationError",
     "Bot",
+    "Channel",
+    "ChannelRefused",
+    "ChannelUnavailable",
     "CivicbotError",
     "Command",
     "CommandContext",
@@ -52,8 +56,10 @@ __all__ = [
     "PostDraft",
     "PostRefused",
     "PostVetoed",
+    "Progress",
     "PublishError",
     "PublishResult",
+    "QueuedItem",
     "Schedule",
     "TimeZoneName",
     "__version__",
