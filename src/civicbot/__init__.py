@@ -27,6 +27,7 @@ from civicbot.hookspecs import hookimpl, hookspec
 from civicbot.jobs import Job, JobContext, Schedule, at, cron, every
 from civicbot.last_good import LastGood
 from civicbot.publisher import PublishResult
+from civicbot.splitting import split_text
 from civicbot.text import camel_hashtag, html_to_text, mastodon_length
 
 __all__ = [
@@ -71,4 +72,5 @@ __all__ = [
     "hookspec",
     "html_to_text",
     "mastodon_length",
+    "split_text",
 ]

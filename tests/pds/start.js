@@ -1,55 +1,72 @@
-// Starts a throwaway PLC directory (in-memory) and a Bluesky PDS for civicbot's tests.
-// Usage: node start.js  (env: PDS_PORT, PLC_PORT, PDS_DATA_DIRECTORY). Prints "READY <json>" when up.
+// A throwaway PLC directory (in memory) or a Bluesky PDS, for civicbot's tests.
+//   node start.js plc   (env PLC_PORT)                       prints "READY plc"
+//   node start.js pds   (env PDS_PORT, PLC_URL, PDS_DATA_DIRECTORY)   prints "READY pds"
+// The PDS keeps its secrets in its data directory, so a restart serves the same accounts.
 'use strict'
 const crypto = require('node:crypto')
+const fs = require('node:fs')
 const path = require('node:path')
 
-async function main() {
-  const plcPort = parseInt(process.env.PLC_PORT || '2582', 10)
-  const pdsPort = parseInt(process.env.PDS_PORT || '2583', 10)
-  const dataDir = process.env.PDS_DATA_DIRECTORY
-  if (!dataDir) throw new Error('PDS_DATA_DIRECTORY is required')
+async function plc() {
+  const { PlcServer, Database } = require('@did-plc/server')
+  const server = PlcServer.create({ db: Database.mock(), port: parseInt(process.env.PLC_PORT, 10) })
+  await server.start()
+  return () => server.destroy()
+}
 
-  const plc = require('@did-plc/server')
-  const plcServer = plc.PlcServer.create({ db: plc.Database.mock(), port: plcPort })
-  await plcServer.start()
+async function secret(dir, name, make) {
+  const file = path.join(dir, name)
+  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8')
+  const value = await make()
+  fs.writeFileSync(file, value, { mode: 0o600 })
+  return value
+}
 
+async function pds() {
+  const dir = process.env.PDS_DATA_DIRECTORY
+  if (!dir) throw new Error('PDS_DATA_DIRECTORY is required')
+  fs.mkdirSync(dir, { recursive: true })
   const { Secp256k1Keypair } = require('@atproto/crypto')
-  const rotation = await Secp256k1Keypair.create({ exportable: true })
-  const rotationHex = Buffer.from(await rotation.export()).toString('hex')
-
+  const rotation = await secret(dir, 'rotation.hex', async () => {
+    const key = await Secp256k1Keypair.create({ exportable: true })
+    return Buffer.from(await key.export()).toString('hex')
+  })
+  const jwt = await secret(dir, 'jwt.secret', async () => crypto.randomBytes(16).toString('hex'))
   Object.assign(process.env, {
-    PDS_PORT: String(pdsPort),
     PDS_HOSTNAME: 'localhost',
     PDS_DEV_MODE: 'true',
-    PDS_DID_PLC_URL: `http://localhost:${plcPort}`,
-    PDS_BLOBSTORE_DISK_LOCATION: path.join(dataDir, 'blobs'),
-    PDS_JWT_SECRET: crypto.randomBytes(16).toString('hex'),
+    PDS_DID_PLC_URL: process.env.PLC_URL,
+    PDS_BLOBSTORE_DISK_LOCATION: path.join(dir, 'blobs'),
+    PDS_JWT_SECRET: jwt,
     PDS_ADMIN_PASSWORD: process.env.PDS_ADMIN_PASSWORD || 'admin-pass',
-    PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX: rotationHex,
+    PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX: rotation,
     PDS_INVITE_REQUIRED: 'false',
     PDS_RATE_LIMITS_ENABLED: 'false',
     PDS_CRAWLERS: '',
     PDS_SERVICE_HANDLE_DOMAINS: '.test',
     LOG_ENABLED: 'false',
   })
-  const pds = await import('@atproto/pds')
-  const env = pds.readEnv()
-  const cfg = pds.envToCfg(env)
-  const secrets = pds.envToSecrets(env)
-  const server = await pds.PDS.create(cfg, secrets)
+  const lib = await import('@atproto/pds')
+  const env = lib.readEnv()
+  const server = await lib.PDS.create(lib.envToCfg(env), lib.envToSecrets(env))
   await server.start()
-  process.stdout.write(`READY ${JSON.stringify({ pds: `http://localhost:${pdsPort}`, plc: `http://localhost:${plcPort}` })}\n`)
-  const stop = async () => {
-    try { await server.destroy() } catch (e) {}
-    try { await plcServer.destroy() } catch (e) {}
+  return () => server.destroy()
+}
+
+async function main() {
+  const role = process.argv[2]
+  const stop = role === 'plc' ? await plc() : role === 'pds' ? await pds() : null
+  if (!stop) throw new Error('usage: node start.js plc|pds')
+  process.stdout.write(`READY ${role}\n`)
+  const quit = async () => {
+    try { await stop() } catch (e) {}
     process.exit(0)
   }
-  process.on('SIGTERM', stop)
-  process.on('SIGINT', stop)
+  process.on('SIGTERM', quit)
+  process.on('SIGINT', quit)
 }
 
 main().catch((err) => {
-  process.stderr.write(`PDS failed to start: ${err && err.stack ? err.stack : err}\n`)
+  process.stderr.write(`${process.argv[2]} failed to start: ${err && err.stack ? err.stack : err}\n`)
   process.exit(1)
 })
