@@ -8,7 +8,14 @@ The public API is exactly what ``__all__`` lists (pinned by a test)::
 from civicbot.__about__ import __version__
 from civicbot.bot import Bot
 from civicbot.commands import Command, CommandContext
-from civicbot.config_types import ConfigPath, Duration, PluginConfig, TimeZoneName
+from civicbot.config_types import (
+    ConfigPath,
+    CronExpression,
+    Duration,
+    PluginConfig,
+    TimeZoneName,
+    WebUrl,
+)
 from civicbot.drafts import PREVIOUS, Media, PostDraft
 from civicbot.errors import (
     AuthenticationError,
@@ -35,6 +42,7 @@ __all__ = [
     "CommandContext",
     "ConfigError",
     "ConfigPath",
+    "CronExpression",
     "Duration",
     "Job",
     "JobContext",
@@ -50,6 +58,7 @@ __all__ = [
     "PublishResult",
     "Schedule",
     "TimeZoneName",
+    "WebUrl",
     "__version__",
     "at",
     "camel_hashtag",

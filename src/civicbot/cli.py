@@ -109,52 +109,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 # -- commands -----------------------------------------------------------------------------------
 def _check_config(args: argparse.Namespace) -> int:
     from civicbot.config import load_config
+    from civicbot.config_check import check_accounts
 
+    if args.log_level is None:  # every problem is printed once below, not logged too
+        from civicbot.logging import configure_logging
+
+        configure_logging(args.log_format or "auto", "critical")
     config = load_config(args.file)
-    _check_jobs(config)
+    for warning in config.warnings:
+        print(warning, file=sys.stderr)
+    problems = check_accounts(config)
+    if problems:
+        raise ConfigError(problems)
     names = ", ".join(a.name for a in config.accounts)
     sections = sorted({s for a in config.accounts for s in a.plugins})
     print(f"{args.file}: OK (accounts: {names}; plugin sections: {', '.join(sections) or 'none'})")
     return EXIT_OK
-
-
-def _check_jobs(config: Any) -> None:
-    """Build every account's jobs without connecting: duplicate job ids fail with their lines."""
-    from civicbot.bot import Bot
-    from civicbot.state import SQLiteStateStore
-
-    for settings in config.accounts:
-        store = SQLiteStateStore(":memory:")
-        bot = Bot.from_settings(settings, store=store)
-        try:
-            bot.hooks.jobs(bot)
-            bot.hooks.commands(bot)
-        except PluginError as exc:
-            lines = _lines_of_value(config, str(exc).split("'")[1] if "'" in str(exc) else "")
-            where = "; ".join(f"{config.filename}:{ln}: {path}" for path, ln in lines)
-            raise ConfigError(f"{where or config.filename}: {exc}") from exc
-        finally:
-            store.close()
-
-
-def _lines_of_value(config: Any, value: str) -> list[tuple[str, int]]:
-    """Where a job id is written in the YAML (to point at duplicates)."""
-    from civicbot.yaml_source import dotted
-
-    found: list[tuple[str, int]] = []
-
-    def walk(node: Any, path: tuple[str | int, ...]) -> None:
-        if isinstance(node, dict):
-            for k, v in node.items():
-                if k == "id" and v == value:
-                    found.append((dotted((*path, k)), config.line_of((*path, k))))
-                walk(v, (*path, k))
-        elif isinstance(node, list):
-            for i, v in enumerate(node):
-                walk(v, (*path, i))
-
-    walk(config.raw, ())
-    return found
 
 
 def _plugins(args: argparse.Namespace) -> int:

@@ -40,6 +40,8 @@ class Daemon:
         self.http_address = http or config.core.http
         ensure_logging(config.core.log.format, config.core.log.level)
         self.log = structlog.get_logger("civicbot.daemon").bind(account="*")
+        for warning in config.warnings:
+            self.log.warning("configuration warning", detail=warning)
         self.store: StateStore = SQLiteStateStore(":memory:" if self.dry_run
                                                   else config.core.state)
         self.reply_counter = ReplyCounter()
