@@ -75,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
         pause.add_argument("--config", required=True, type=Path)
         pause.add_argument("--account", default=None, help="one account (default: all)")
 
+    from civicbot.cli_ask import add_parser as add_ask
+
+    add_ask(sub)
+
     demo = sub.add_parser("demo", help="run every plugin against the embedded sandbox")
     demo.add_argument("--duration", type=float, default=30.0, help="seconds (default 30)")
     return parser
@@ -292,6 +296,12 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _ask(args: argparse.Namespace) -> int:
+    from civicbot.cli_ask import run_ask
+
+    return run_ask(args)
+
+
 def _demo(args: argparse.Namespace) -> int:
     from civicbot.demo import run_demo
 
@@ -310,6 +320,7 @@ _COMMANDS = {
     "pause": _set_paused,
     "resume": _set_paused,
     "demo": _demo,
+    "ask": _ask,
 }
 
 
