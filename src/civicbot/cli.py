@@ -81,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run every plugin against the embedded sandbox")
     demo.add_argument("--duration", type=float, default=30.0, help="seconds (default 30)")
+    demo.add_argument("--verbose", action="store_true",
+                      help="show the bot's log lines too (hidden by default)")
     return parser
 
 
@@ -165,6 +167,8 @@ def _jobs(args: argparse.Namespace) -> int:
             when = next_runs.get(job_id)
             print(f"{job_id}\t{job.plugin}\t{job.schedule.describe()}\t"
                   f"next: {when.isoformat() if when else 'never'}")
+        for job_id, reason in sorted(bot.scheduler.unschedulable.items()):
+            print(f"{job_id}\t-\tcannot be scheduled: {reason}")
     finally:
         bot.stop()
     return EXIT_OK
@@ -247,17 +251,10 @@ def _status(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return EXIT_OK
+    from civicbot.status_text import format_status
+
     for item in report:
-        health = item["health"] or {}
-        print(f"account {item['account']}: stream {health.get('state', 'unknown')} "
-              f"({health.get('transport') or '-'}), last event {health.get('last_event_at')}, "
-              f"reconnects {health.get('reconnects', 0)}, queue {health.get('queue_depth', 0)}, "
-              f"handled {health.get('handled', 0)}, failed {health.get('failed', 0)}"
-              f"{', PAUSED' if item['paused'] else ''}")
-        print(f"  cursor {item['cursor']}; posts sent {item['posts_sent']}, "
-              f"pending {item['posts_pending']}")
-        for post in item["last_posts"]:
-            print(f"  {post['sent_at']}  {post['status_id']}  {post['dedup_key']}")
+        print("\n".join(format_status(item)))
     return EXIT_OK
 
 
@@ -273,7 +270,9 @@ def _set_paused(args: argparse.Namespace) -> int:
     store = SQLiteStateStore(config.core.state)
     try:
         for name in names:
-            AccountState(store, name).namespace("core").set("paused", paused)
+            core = AccountState(store, name).namespace("core")
+            core.set("paused_by", f"civicbot {args.command} (command line)")
+            core.set("paused", paused)
             print(f"account {name}: {'paused' if paused else 'resumed'}")
     finally:
         store.close()
@@ -305,6 +304,10 @@ def _ask(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from civicbot.demo import run_demo
 
+    if not args.verbose and args.log_level is None:  # the posts, not the bot's log lines
+        from civicbot.logging import configure_logging
+
+        configure_logging(args.log_format or "auto", "critical")
     code: int = run_demo(duration=args.duration)
     return code
 
