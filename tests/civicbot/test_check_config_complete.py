@@ -199,3 +199,21 @@ def test_a_tab_in_the_yaml_gets_a_hint(tmp_path, capsys):
     assert code == 2
     assert "CFG:2: invalid YAML" in err
     assert "indent with spaces, not tabs" in err
+
+
+def test_run_logs_the_token_warning_without_the_token(tmp_path):
+    from structlog.testing import capture_logs
+
+    from civicbot.daemon import Daemon
+
+    cfg = tmp_path / "civicbot.yaml"
+    cfg.write_text("mastodon:\n  api_base_url: https://mastodon.example\n"
+                   "  access_token: abcdef123456\nstate: state.sqlite3\n")
+    with capture_logs() as logs:
+        daemon = Daemon.from_config(cfg, load_entry_points=False)
+    daemon.stop()
+    [warning] = [e for e in logs if e["event"] == "configuration warning"]
+    assert warning["log_level"] == "warning"
+    assert "mastodon.access_token: warning: a secret is written in the config file" in \
+        warning["detail"]
+    assert "abcdef123456" not in str(logs)
