@@ -31,7 +31,6 @@ LANGUAGES = ("fr", "en")
 Visibility = Literal["public", "unlisted", "private", "direct"]
 _PATH = TypeAdapter(ConfigPath)
 _URL = TypeAdapter(WebUrl)
-_FILE_SUFFIXES = (".ics", ".ical", ".html", ".htm", ".json", ".xml")
 
 
 def is_url(value: str) -> bool:
@@ -45,9 +44,7 @@ def _location(value: str, info: ValidationInfo) -> str:
         raise ValueError("expected a URL (https://...) or a file path")
     if is_url(value):
         return value
-    head = value.split("/", 1)[0]
-    if "://" in value or value.lower().startswith("www.") or (
-            "." in head and not head.startswith(".") and not value.endswith(_FILE_SUFFIXES)):
+    if "://" in value or value.lower().startswith("www."):
         try:  # refused with the fix: "write https://..."
             _URL.validate_python(value)
         except ValidationError as exc:

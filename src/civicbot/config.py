@@ -264,10 +264,8 @@ def load_config_text(
     env = os.environ if env is None else env
     substituted: set[Path_] = set()
     data, lines = load_yaml_text(text, filename, env, substituted)
-    config = config_from_mapping(data, lines=lines, filename=filename, base_dir=base_dir, pm=pm,
-                                 path=path)
-    config.warnings[:0] = secrets_in_clear(data, lines, substituted, filename)
-    return config
+    return config_from_mapping(data, lines=lines, filename=filename, base_dir=base_dir, pm=pm,
+                               path=path, substituted=substituted)
 
 
 def config_from_mapping(
@@ -278,8 +276,11 @@ def config_from_mapping(
     base_dir: Path | None = None,
     pm: pluggy.PluginManager | None = None,
     path: Path | None = None,
+    substituted: set[Path_] | None = None,
 ) -> Config:
-    """Validate already-loaded data (what :class:`civicbot.Bot`'s constructor uses)."""
+    """Validate already-loaded data (what :class:`civicbot.Bot`'s constructor uses).
+    ``substituted``: the paths of values read from ``${ENV}`` (a secret elsewhere is warned
+    about; ``None``: data not read from a file, no warning)."""
     lines = lines if lines is not None else {}
     base_dir = base_dir or Path.cwd()
     if not isinstance(data, dict):
@@ -328,8 +329,11 @@ def config_from_mapping(
         ))
     if problems:
         raise ConfigError(problems)
+    clear: list[str] = []
+    if substituted is not None:
+        clear = secrets_in_clear(data, lines, substituted, filename, schemas)
     return Config(core=core, accounts=accounts, path=path, base_dir=base_dir, raw=data,
-                  lines=lines, warnings=[f"{filename}: warning: {w}" for w in warnings])
+                  lines=lines, warnings=[*clear, *(f"{filename}: warning: {w}" for w in warnings)])
 
 
 def _validate_plugins(
@@ -447,35 +451,51 @@ def _model_in(annotation: Any) -> Any:
     return None
 
 
-_SECRET_KEYS = frozenset({"access_token", "api_key", "key", "token", "password", "secret",
-                          "client_secret"})
+def _is_secret(annotation: Any) -> bool:
+    from typing import get_args
+
+    return annotation is SecretStr or any(_is_secret(a) for a in get_args(annotation))
 
 
 def secrets_in_clear(data: Any, lines: Mapping[Path_, int], substituted: set[Path_],
-                     filename: str) -> list[str]:
-    """Warnings for secrets written in the file instead of ``${ENV}`` or ``*_file``."""
+                     filename: str,
+                     schemas: Mapping[str, tuple[str, type[BaseModel]]] | None = None) -> list[str]:
+    """Warnings for secrets (``SecretStr`` fields of the core's and the plugins' models)
+    written in the file instead of ``${ENV}`` or ``*_file``."""
     out: list[str] = []
 
-    def walk(node: Any, path: Path_) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                child = (*path, key)
-                if key in _SECRET_KEYS and isinstance(value, str) and value.strip() \
-                        and child not in substituted:
+    def walk(node: Any, model: Any, path: Path_) -> None:
+        if isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, model, (*path, i))
+            return
+        if not isinstance(node, dict):
+            return
+        for key, value in node.items():
+            child = (*path, key)
+            if model is None:
+                continue
+            if key == "plugins" and model in (CoreConfig, AccountConfig):
+                for section, raw in (value or {}).items() if isinstance(value, dict) else ():
+                    found = (schemas or {}).get(section)
+                    walk(raw, found[1] if found else None, (*child, section))
+                continue
+            field_info = model.model_fields.get(key)
+            if field_info is None:
+                continue
+            if _is_secret(field_info.annotation):
+                if isinstance(value, str) and value.strip() and child not in substituted:
                     variable = "CIVICBOT_ACCESS_TOKEN" if key == "access_token" else \
                         f"CIVICBOT_{str(path[-1] if path else key).upper()}_{key.upper()}"
                     out.append(
-                        f"{filename}:{line_of(lines, child)}: {dotted(child)}: warning: a secret "
-                        f"is written in the config file; put it in an environment variable "
-                        f"({key}: ${{{variable}}}) or in a file readable only by the bot "
-                        f"({key}_file: /etc/civicbot/{key})")
-                else:
-                    walk(value, child)
-        elif isinstance(node, list):
-            for i, value in enumerate(node):
-                walk(value, (*path, i))
+                        f"{filename}:{line_of(lines, child)}: {dotted(child)}: warning: a "
+                        f"secret is written in the config file; put it in an environment "
+                        f"variable ({key}: ${{{variable}}}) or in a file readable only by the "
+                        f"bot ({key}_file: /etc/civicbot/{key})")
+                continue
+            walk(value, _model_in(field_info.annotation), child)
 
-    walk(data, ())
+    walk(data, CoreConfig, ())
     return out
 
 

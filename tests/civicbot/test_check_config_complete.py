@@ -217,3 +217,18 @@ def test_run_logs_the_token_warning_without_the_token(tmp_path):
     assert "mastodon.access_token: warning: a secret is written in the config file" in \
         warning["detail"]
     assert "abcdef123456" not in str(logs)
+
+
+def test_only_secret_fields_are_warned_about(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("T1", "abcdef123456")
+    code, _, err = check(tmp_path, (
+        "accounts:\n"
+        "  - name: ville\n    mastodon: {api_base_url: 'https://m.example', access_token: x12345678}\n"
+        "  - name: musee\n    mastodon: {api_base_url: 'https://m.example', access_token: '${T1}'}\n"
+        "plugins:\n  scheduled_posts:\n    vars: {key: valeur, token: jeton}\n"
+        "  event_digest:\n    sources:\n"
+        "      - {name: Festival, openagenda: {agenda: '123', key: k9876543}}\n"), capsys)
+    assert code == 0, err
+    warned = [line.split(": warning:")[0] for line in err.splitlines() if "warning" in line]
+    assert warned == ["CFG:3: accounts[0].mastodon.access_token",
+                      "CFG:11: plugins.event_digest.sources[0].openagenda.key"]
