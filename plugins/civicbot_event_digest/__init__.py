@@ -26,6 +26,7 @@ __all__ = [
     "civicbot_register_commands",
     "civicbot_register_jobs",
     "civicbot_shutdown",
+    "civicbot_startup",
 ]
 
 
@@ -85,6 +86,13 @@ def civicbot_check_config(report: Callable[..., None], bot: Bot) -> None:
                 report(f"source {source.name!r}: file {where} not found: fix the path (relative "
                        "to the config file's folder) or give its https:// URL",
                        key=("plugins", NAME, "sources", i, kind))
+
+
+@hookimpl
+def civicbot_startup(bot: Bot) -> None:
+    runtime = runtime_for(bot)
+    if runtime is not None and runtime.config.commands.enabled:
+        runtime.agenda.refresh()  # in the background: the first "agenda" is answered at once
 
 
 @hookimpl

@@ -241,6 +241,7 @@ def _status(args: argparse.Namespace) -> int:
                 "cursor": store.get_cursor(account.name, "notifications"),
                 "posts_sent": store.count_posts(account.name, "sent"),
                 "posts_pending": store.count_posts(account.name, "pending"),
+                "sources": store.kv_items(account.name, "sources"),
                 "last_posts": [
                     {"dedup_key": p.dedup_key, "status_id": p.status_id, "sent_at": p.sent_at}
                     for p in store.recent_posts(account.name, 5)

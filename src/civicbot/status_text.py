@@ -41,6 +41,11 @@ def format_status(item: dict[str, Any]) -> list[str]:
                    else "no notification handled yet")
     sent, pending = item.get("posts_sent", 0), item.get("posts_pending", 0)
     lines = [first, f"  {cursor_text}; posts sent {sent}, pending {pending}"]
+    for name, source in sorted((item.get("sources") or {}).items()):
+        if isinstance(source, dict) and not source.get("ok", True):
+            lines.append(f"  source {name} FAILING since {source.get('since')} "
+                         f"({source.get('failures', 1)} failed reads, last good read "
+                         f"{source.get('last_ok') or 'never'}): {source.get('error')}")
     for post in item.get("last_posts") or []:
         lines.append(f"  {_when(post['sent_at']) or 'not sent yet'}  "
                      f"{post['status_id'] or '-'}  {post['dedup_key']}")
