@@ -63,40 +63,53 @@ class Found:
     score: int = 1
 
 
+@dataclass(frozen=True)
+class FoldedText:
+    """A message folded once for every keyword rule: the folded text, the map back to the
+    original characters, and its set of words."""
+
+    text: str
+    folded: str
+    where: list[int]
+    words: frozenset[str]
+
+    @classmethod
+    def of(cls, text: str) -> FoldedText:
+        folded, where = fold_with_map(text)
+        return cls(text, folded, where, frozenset(_TOKEN.findall(folded)))
+
+
 class KeywordMatcher:
     """Matches keywords as whole words, ignoring case and accents. A keyword of several words
     matches when all its words are in the text (written together, or apart in any order); the
     match with the most words wins, then the first keyword listed."""
 
     def __init__(self, keywords: Iterable[str]) -> None:
-        self.keywords: list[tuple[int, re.Pattern[str], list[re.Pattern[str]]]] = []
+        self.keywords: list[tuple[int, frozenset[str], re.Pattern[str]]] = []
         for keyword in keywords:
-            tokens = _TOKEN.findall(fold(keyword))
-            if not tokens:
-                continue
-            phrase = re.compile(r"(?<!\w)" + words_pattern(keyword) + r"(?!\w)")
-            words = [re.compile(r"(?<!\w)" + re.escape(t) + r"(?!\w)") for t in set(tokens)]
-            self.keywords.append((len(set(tokens)), phrase, words))
+            tokens = frozenset(_TOKEN.findall(fold(keyword)))
+            if tokens:
+                phrase = re.compile(r"(?<!\w)" + words_pattern(keyword) + r"(?!\w)")
+                self.keywords.append((len(tokens), tokens, phrase))
 
-    def search(self, text: str) -> Found | None:
-        folded, where = fold_with_map(text)
-        best: tuple[int, int, int] | None = None  # score, start, end
-        for score, phrase, words in self.keywords:
-            if best is not None and score <= best[0]:
-                continue
-            m = phrase.search(folded)
-            if m is not None:
-                best = (score, m.start(), m.end())
-                continue
-            if len(words) > 1:
-                spans = [w.search(folded) for w in words]
-                if all(spans):
-                    found = [s for s in spans if s is not None]
-                    best = (score, min(s.start() for s in found), max(s.end() for s in found))
+    def search(self, text: str, folded: FoldedText | None = None) -> Found | None:
+        message = folded if folded is not None and folded.text == text else FoldedText.of(text)
+        best: tuple[int, frozenset[str], re.Pattern[str]] | None = None
+        for entry in self.keywords:
+            if (best is None or entry[0] > best[0]) and entry[1] <= message.words:
+                best = entry
         if best is None:
             return None
-        score, start, end = best
-        original = text[where[start]:where[end]]
+        score, tokens, phrase = best
+        m = phrase.search(message.folded)
+        if m is not None:
+            start, end = m.start(), m.end()
+        else:  # the words apart: from the first to the last of them
+            spans = [re.search(r"(?<!\w)" + re.escape(t) + r"(?!\w)", message.folded)
+                     for t in tokens]
+            found = [span for span in spans if span is not None]
+            start, end = min(f.start() for f in found), max(f.end() for f in found)
+        original = text[message.where[start]:message.where[end]]
         return Found(match=plain(original, MAX_ECHO), score=score)
 
 
@@ -108,7 +121,7 @@ class RegexMatcher:
     def __init__(self, pattern: str) -> None:
         self.pattern = re.compile(pattern.translate(_APOSTROPHES))
 
-    def search(self, text: str) -> Found | None:
+    def search(self, text: str, folded: FoldedText | None = None) -> Found | None:
         # same length as ``text``: the spans of the match are valid in the original
         m = self.pattern.search(text.translate(_APOSTROPHES))
         if m is None:

@@ -27,6 +27,7 @@ from civicbot_auto_reply.builtin_commands import HELP_NAMES
 from civicbot_auto_reply.config import AutoReplyConfig, Localised, Rule
 from civicbot_auto_reply.etiquette import Limits, is_admin, refusal
 from civicbot_auto_reply.matching import (
+    FoldedText,
     Found,
     KeywordMatcher,
     RegexMatcher,
@@ -56,8 +57,8 @@ class CompiledRule:
     rule: Rule
     matcher: KeywordMatcher | RegexMatcher
 
-    def search(self, text: str) -> Found | None:
-        return self.matcher.search(text)
+    def search(self, text: str, folded: FoldedText | None = None) -> Found | None:
+        return self.matcher.search(text, folded)
 
 
 @dataclass
@@ -196,8 +197,9 @@ class Responder:
     def best_rule(self, text: str) -> tuple[int, Found] | None:
         """The most specific matching rule (index, match); ties go to the first in the file."""
         best: tuple[int, Found] | None = None
+        folded = FoldedText.of(text)  # once for every keyword rule
         for index, compiled in enumerate(self.rules):
-            found = compiled.search(text)
+            found = compiled.search(text, folded)
             if found is not None and (best is None or found.score > best[1].score):
                 best = (index, found)
         return best
