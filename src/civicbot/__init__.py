@@ -9,7 +9,14 @@ from civicbot.__about__ import __version__
 from civicbot.bot import Bot
 from civicbot.channels import Channel, ChannelRefused, ChannelUnavailable, Progress, QueuedItem
 from civicbot.commands import Command, CommandContext
-from civicbot.config_types import ConfigPath, Duration, PluginConfig, TimeZoneName
+from civicbot.config_types import (
+    ConfigPath,
+    CronExpression,
+    Duration,
+    PluginConfig,
+    TimeZoneName,
+    WebUrl,
+)
 from civicbot.drafts import PREVIOUS, Media, PostDraft
 from civicbot.errors import (
     AuthenticationError,
@@ -42,6 +49,7 @@ __all__ = [
     "CommandContext",
     "ConfigError",
     "ConfigPath",
+    "CronExpression",
     "Duration",
     "FetchError",
     "FetchResult",
@@ -63,6 +71,7 @@ __all__ = [
     "QueuedItem",
     "Schedule",
     "TimeZoneName",
+    "WebUrl",
     "__version__",
     "at",
     "camel_hashtag",

@@ -154,6 +154,7 @@ class Bot:
         self._commands: list[Command] | None = None
         self.stream: StreamSupervisor | None = None
         self.account: dict[str, Any] = {}
+        self._paused_seen: bool | None = None
         self.started_at: float | None = None
         self._stop_requested = threading.Event()
         self._started = False
@@ -187,8 +188,18 @@ class Bot:
         return bool(self.state.namespace("core").get("paused", False))
 
     def set_paused(self, paused: bool, by: str = "") -> None:
+        self._paused_seen = paused
         self.state.namespace("core").set("paused", paused)
         self.log.warning("bot paused" if paused else "bot resumed", by=by)
+
+    def notice_pause_flag(self) -> None:
+        """Log a pause or a resume written by another process (``civicbot pause``), which
+        this bot obeys already: the log says when it happened and who did it."""
+        paused = self.paused
+        seen, self._paused_seen = self._paused_seen, paused
+        if seen is not None and seen != paused:
+            by = self.state.namespace("core").get("paused_by", "") or "another process"
+            self.log.warning("bot paused" if paused else "bot resumed", by=by)
 
     def publish(self, *drafts: PostDraft, dry_run: bool | None = None) -> list[PublishResult]:
         """Publish drafts in order (a thread when they chain with ``in_reply_to=PREVIOUS``)

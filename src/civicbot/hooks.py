@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -22,6 +24,17 @@ if TYPE_CHECKING:
     from civicbot.bot import Bot
     from civicbot.channels import Channel
     from civicbot.drafts import PostDraft
+
+
+@dataclass(frozen=True)
+class CheckProblem:
+    """One problem reported through ``civicbot_check_config``."""
+
+    message: str
+    key: tuple[str | int, ...] = ()
+    file: str | None = None
+    line: int | None = None
+    plugin: str = ""
 
 
 class Hooks:
@@ -112,6 +125,18 @@ class Hooks:
                 found[channel.name] = (_p, channel)
             self._call_args(impl, register=register, bot=bot)
         return [channel for _, channel in found.values()]
+
+    def check_config(self, bot: Bot) -> list[CheckProblem]:
+        """Problems the plugins report for ``civicbot check-config``."""
+        found: list[CheckProblem] = []
+        for impl in self._impls("civicbot_check_config"):
+            def report(message: str, *, key: tuple[str | int, ...] | list[str | int] = (),
+                       file: str | Path | None = None, line: int | None = None,
+                       _p: str = impl.plugin_name) -> None:
+                found.append(CheckProblem(str(message), tuple(key),
+                                          None if file is None else str(file), line, _p))
+            self._call_args(impl, report=report, bot=bot)
+        return found
 
     # -- isolated calls ----------------------------------------------------------------------
     @staticmethod

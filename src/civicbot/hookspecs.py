@@ -95,6 +95,28 @@ def civicbot_register_commands(register: Callable[[Command], None], bot: Bot) ->
 
 
 @hookspec
+def civicbot_check_config(report: Callable[..., None], bot: Bot) -> None:
+    """Report what the running bot would skip or fail on, for ``civicbot check-config``.
+
+    Fires only in ``civicbot check-config``, after the jobs and commands were registered (no
+    connection is made). The config is already valid; this hook is for what a model cannot
+    see: a folder or a file that does not exist, a post file the daemon would skip, an image
+    missing. ``report(message, key=(...), file=None, line=None)`` adds one problem: ``key`` is
+    the path of the YAML key from the top of the file (``("plugins", "weather", "latitude")``),
+    or ``file`` and ``line`` name another file. Any problem makes ``check-config`` exit 2.
+
+    Example::
+
+        @hookimpl
+        def civicbot_check_config(report, bot):
+            folder = bot.plugin_config("archive").folder
+            if not folder.is_dir():
+                report(f"{folder} does not exist: create it or fix the path",
+                       key=("plugins", "archive", "folder"))
+    """
+
+
+@hookspec
 def civicbot_register_channels(register: Callable[[Channel], None], bot: Bot) -> None:
     """Register a publishing channel besides Mastodon (Bluesky...).
 
