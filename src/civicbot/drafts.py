@@ -60,6 +60,12 @@ class PostDraft:
     #: "alert" (posted first, may use the rate budget kept back), "scheduled" or "reply"
     #: (posted last, delayed while the budget is low). ``bot.reply`` sets "reply".
     priority: Priority = "scheduled"
+    #: Channels to publish on (``("mastodon", "bluesky")``); ``None``: the job's, else the
+    #: config's top-level ``channels``.
+    channels: tuple[str, ...] | None = None
+    #: After this time the post is no longer sent on a channel that was down (an alert that
+    #: ended); Mastodon ignores it.
+    expires_at: datetime | None = None
 
     def replace(self, **changes: Any) -> PostDraft:
         """A copy with some fields changed."""
