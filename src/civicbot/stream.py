@@ -107,6 +107,8 @@ class StreamSupervisor:
         self._failing_since: float | None = None
         self._retry_stream_at: float | None = None
         self.fallback_polling = False
+        #: times polling took over from a failing stream
+        self.fallbacks = 0
         #: notifications the server no longer held when they were fetched (snac keeps 64)
         self.lost_notifications = 0
         self._poll_wait: float | None = None
@@ -150,6 +152,7 @@ class StreamSupervisor:
             "skipped_old": self.dispatcher.skipped_old,
             "cursor": self.dispatcher.cursor,
             "fallback_polling": self.fallback_polling,
+            "fallbacks": self.fallbacks,
             "lost_notifications": self.lost_notifications,
             "updated_at": datetime.now(UTC).isoformat(),
         }
@@ -304,6 +307,7 @@ class StreamSupervisor:
                          transport=self.transport, failures=self._stream_failures,
                          error=str(exc)[:200], retry_streaming_in_s=retry)
         self.fallback_polling = True
+        self.fallbacks += 1
         self._retry_stream_at = now + retry
         self._stream_failures, self._failing_since = 0, None
         self.backoff.reset()
