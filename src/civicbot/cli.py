@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run every plugin against the embedded sandbox")
     demo.add_argument("--duration", type=float, default=30.0, help="seconds (default 30)")
+    demo.add_argument("--server", choices=["mastodon", "gotosocial", "snac"], default="mastodon",
+                      help="which server the sandbox behaves like (default mastodon)")
     return parser
 
 
@@ -260,6 +262,7 @@ def _status(args: argparse.Namespace) -> int:
                 "account": account.name,
                 "health": store.kv_get(account.name, "core", "health"),
                 "paused": bool(store.kv_get(account.name, "core", "paused")),
+                "server": store.kv_get(account.name, "core", "server"),
                 "cursor": store.get_cursor(account.name, "notifications"),
                 "posts_sent": store.count_posts(account.name, "sent"),
                 "posts_pending": store.count_posts(account.name, "pending"),
@@ -280,11 +283,20 @@ def _status(args: argparse.Namespace) -> int:
               f"reconnects {health.get('reconnects', 0)}, queue {health.get('queue_depth', 0)}, "
               f"handled {health.get('handled', 0)}, failed {health.get('failed', 0)}"
               f"{', PAUSED' if item['paused'] else ''}")
+        if item["server"]:
+            print(f"  {server_line(item['server'], health.get('transport'))}")
         print(f"  cursor {item['cursor']}; posts sent {item['posts_sent']}, "
               f"pending {item['posts_pending']}")
         for post in item["last_posts"]:
             print(f"  {post['sent_at']}  {post['status_id']}  {post['dedup_key']}")
     return EXIT_OK
+
+
+def server_line(server: dict[str, Any], transport: str | None) -> str:
+    """What the server supports and what civicbot does about it, in one line."""
+    from civicbot.server import server_summary
+
+    return server_summary(server, transport)
 
 
 def _set_paused(args: argparse.Namespace) -> int:
@@ -325,7 +337,7 @@ def _run(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from civicbot.demo import run_demo
 
-    code: int = run_demo(duration=args.duration)
+    code: int = run_demo(duration=args.duration, server=args.server)
     return code
 
 

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-__all__ = ["ServerInfo", "detect_server"]
+__all__ = ["ServerInfo", "detect_server", "server_summary"]
 
 #: Software known to list and cancel the scheduled statuses it holds.
 LISTS_SCHEDULED = frozenset({"mastodon", "gotosocial", "pleroma", "akkoma"})
@@ -100,3 +100,17 @@ def _max_characters(doc: Mapping[str, Any]) -> int | None:
         except (TypeError, ValueError):
             continue
     return None
+
+
+def server_summary(info: Mapping[str, Any], transport: str | None = None) -> str:
+    """One line for ``civicbot status``: the server, and civicbot's answer to each gap."""
+    streaming = transport or info.get("streaming") or "unknown"
+    how = {"sse": "streaming (SSE)", "websocket": "streaming (WebSocket)",
+           "poll": "polling (no usable stream)"}.get(str(streaming), str(streaming))
+    idempotency = ("Idempotency-Key honoured" if info.get("idempotency") else
+                   "Idempotency-Key ignored: pending posts looked up before a resend")
+    scheduling = ("native scheduling" if info.get("native_scheduling") else
+                  "scheduled posts cannot be listed: scheduled locally")
+    limit = info.get("max_characters") or 500
+    return (f"server {info.get('software', 'unknown')} {info.get('version', '')}".rstrip()
+            + f": {how}; {idempotency}; {scheduling}; {limit} characters")

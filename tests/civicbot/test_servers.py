@@ -382,3 +382,44 @@ def test_start_up_log_says_what_the_server_supports(civicbot_sandbox, civicbot_m
     assert wait_for(lambda: bot.server.streaming == expected, timeout=10)
     if not profile.lists_scheduled:
         assert any(e["event"].startswith("native scheduling off") for e in logs)
+
+
+@pytest.mark.parametrize("civicbot_sandbox", ["gotosocial", "snac"], indirect=True)
+def test_status_says_what_the_server_supports(civicbot_sandbox, civicbot_make_bot,
+                                              tmp_path: Path, capsys):
+    from civicbot.cli import main
+
+    state = tmp_path / "state.sqlite3"
+    bot = civicbot_make_bot(plugins=[Echo()], state=state)
+    bot.start()
+    assert bot.stream.wait_state({"connected", "polling"})
+    bot.stop()
+    cfg = tmp_path / "civicbot.yaml"
+    cfg.write_text(f"mastodon:\n  api_base_url: {civicbot_sandbox.url}\n"
+                   f"  access_token: {civicbot_sandbox.access_token}\nstate: {state}\n")
+    assert main(["status", "--config", str(cfg)]) == 0
+    out = capsys.readouterr().out
+    expected = {
+        "gotosocial": "server gotosocial 0.20.0 git-4f3c2a1: streaming (WebSocket); "
+                      "Idempotency-Key ignored: pending posts looked up before a resend; "
+                      "native scheduling; 500 characters",
+        "snac": "server snac 4.0.0 (not true; really snac/2.94): polling (no usable stream); "
+                "Idempotency-Key ignored: pending posts looked up before a resend; "
+                "scheduled posts cannot be listed: scheduled locally; 500 characters",
+    }[civicbot_sandbox.profile.name]
+    assert expected in out
+    assert main(["status", "--config", str(cfg), "--json"]) == 0
+    import json
+
+    [report] = json.loads(capsys.readouterr().out)
+    assert report["server"]["software"] == civicbot_sandbox.profile.name
+
+
+def test_demo_on_snac(capsys):
+    from civicbot.cli import main
+
+    assert main(["demo", "--server", "snac", "--duration", "6"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("civicbot demo — a fake snac (Mastodon API) instance")
+    assert "server snac" in out and "polling" in out
+    assert "╭─ @ville@127.0.0.1:" in out  # snac writes local names with host and port
