@@ -423,3 +423,59 @@ def test_demo_on_snac(capsys):
     assert out.startswith("civicbot demo — a fake snac (Mastodon API) instance")
     assert "server snac" in out and "polling" in out
     assert "╭─ @ville@127.0.0.1:" in out  # snac writes local names with host and port
+
+
+THREAD_SCRIPT = """
+import sys
+from civicbot import Bot, PostDraft
+
+url, token, state, text = sys.argv[1:5]
+bot = Bot(url, access_token=token, state=state,
+          config={"mastodon": {"max_characters": 120}, "stream": {"transport": "poll"}})
+bot.start()
+[result] = bot.publish(PostDraft(text=text, dedup_key="cr:2026-12-04"))
+print("result:", result.skipped or "posted", flush=True)
+bot.stop()
+"""
+
+
+def test_kill9_in_the_middle_of_a_5_part_thread_on_gotosocial(tmp_path: Path):
+    """A real ``kill -9`` after the server made part 3 and before civicbot recorded it, on a
+    server that ignores Idempotency-Key: after the restart no part exists twice."""
+    import signal
+    import subprocess
+    import sys
+
+    script = tmp_path / "thread.py"
+    script.write_text(THREAD_SCRIPT)
+    state = tmp_path / "state.sqlite3"
+    text = " ".join(f"Phrase numéro {i} du compte rendu du conseil municipal." for i in range(9))
+    release = threading.Event()
+    with SandboxInstance(profile="gotosocial") as sandbox:
+        original = sandbox._post_status
+
+        def slow_third(req):
+            response = original(req)
+            if len(sandbox.statuses) == 3 and not release.is_set():
+                release.wait(30)  # the answer to part 3 never reaches the first process
+            return response
+
+        sandbox._routes = [(m, p, slow_third if f == original else f)
+                           for m, p, f in sandbox._routes]
+        args = [sys.executable, str(script), sandbox.url, sandbox.access_token, str(state), text]
+        first = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            assert wait_for(lambda: len(sandbox.statuses) == 3, timeout=30)
+            first.send_signal(signal.SIGKILL)
+            first.wait(10)
+        finally:
+            release.set()
+            if first.poll() is None:
+                first.kill()
+        second = subprocess.run(args, capture_output=True, text=True, timeout=60)
+        assert "result: already posted" in second.stdout, second.stdout + second.stderr
+        statuses = list(sandbox.statuses)
+    assert [re.search(r"(\d)/5", s["content"]).group(1) for s in statuses] == list("12345")
+    for previous, status in itertools.pairwise(statuses):
+        assert status["in_reply_to_id"] == previous["id"]
+    assert "pending post found already published" in second.stdout + second.stderr
