@@ -479,3 +479,17 @@ def test_kill9_in_the_middle_of_a_5_part_thread_on_gotosocial(tmp_path: Path):
     for previous, status in itertools.pairwise(statuses):
         assert status["in_reply_to_id"] == previous["id"]
     assert "pending post found already published" in second.stdout + second.stderr
+
+
+def test_polling_slows_down_when_the_rate_limit_runs_low(civicbot_make_bot):
+    from types import SimpleNamespace
+
+    with SandboxInstance(profile="snac") as sandbox:
+        bot = civicbot_make_bot(sandbox=sandbox)
+        from civicbot.stream import StreamSupervisor
+
+        stream = StreamSupervisor(bot)
+        stream._client = SimpleNamespace(ratelimit_remaining=250, ratelimit_limit=300)
+        assert stream._rate_limited_wait(30.0) == 0.0
+        stream._client = SimpleNamespace(ratelimit_remaining=60, ratelimit_limit=300)
+        assert stream._rate_limited_wait(30.0) == 30.0
