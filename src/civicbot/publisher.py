@@ -97,6 +97,8 @@ class Publisher:
         self._lock = threading.RLock()
         self._max_characters: int | None = None
         self._server: ServerInfo | None = None
+        self._server_read_at = 0.0
+        self._limit_warned = False
         self.sent_count = 0
         self.error_count = 0
         self.log = structlog.get_logger("civicbot.publisher").bind(account=bot.name)
@@ -121,9 +123,11 @@ class Publisher:
         if self._max_characters is None:
             limit = self.server.max_characters
             if limit is None:
-                self.log.warning("could not read the instance's character limit; using 500",
-                                 instance_api=self.server.instance_api)
-                limit = 500
+                if not self._limit_warned:
+                    self.log.warning("could not read the instance's character limit; using 500",
+                                     instance_api=self.server.instance_api)
+                    self._limit_warned = True
+                return 500  # not kept: read again once the server answers
             self._max_characters = limit
         return self._max_characters
 
@@ -131,8 +135,11 @@ class Publisher:
     @property
     def server(self) -> ServerInfo:
         """What the server supports (read once; re-read after a start where it was down)."""
-        if self._server is None:
+        stale = (self._server is not None and self._server.instance_api == "none"
+                 and time.monotonic() - self._server_read_at > SERVER_REREAD_AFTER)
+        if self._server is None or stale:
             self._server = self._detect_server()
+            self._server_read_at = time.monotonic()
         return self._server
 
     @property
@@ -156,7 +163,6 @@ class Publisher:
         if info.instance_api == "none":
             self.log.warning("could not read what the server supports; assuming the least "
                              "(pending posts looked up before a resend, local scheduling)")
-            return info  # not cached by the caller's next start
         return info
 
     def _call(self, fn: Callable[[], T], *,
@@ -505,6 +511,8 @@ class Publisher:
         return True
 
 
+#: An unreadable instance document (server down at start) is read again after this (seconds).
+SERVER_REREAD_AFTER = 300.0
 #: How long Mastodon keeps an Idempotency-Key (one hour), with a safety margin.
 IDEMPOTENCY_WINDOW = timedelta(minutes=50)
 _MENTION_DOMAIN = re.compile(r"(@\w+)@[\w.-]+\w")
