@@ -106,6 +106,7 @@ class StreamSupervisor:
         self._stream_failures = 0
         self._failing_since: float | None = None
         self._retry_stream_at: float | None = None
+        self._retrying_stream = False
         self.fallback_polling = False
         #: times polling took over from a failing stream
         self.fallbacks = 0
@@ -206,6 +207,7 @@ class StreamSupervisor:
                         return
                     if self.fallback_polling and not self._stop.is_set():
                         self.fallback_polling = False  # time to try streaming again
+                        self._retrying_stream = True  # (back to polling at the first failure)
                         index = 0
                         self.log.info("trying streaming again after polling")
                     continue
@@ -251,6 +253,7 @@ class StreamSupervisor:
             if lasted or self._last_event > connected_at:
                 self.backoff.reset()
                 self._stream_failures, self._failing_since = 0, None
+                self._retrying_stream = False
             elif self._stream_failed(RuntimeError("the stream closed at once"), rest_ok=True):
                 continue
             self._set_state("reconnecting")
@@ -299,9 +302,11 @@ class StreamSupervisor:
         if not rest_ok:
             return False  # the whole server is down: keep reconnecting with backoff
         failing_for = now - self._failing_since
-        if (self._stream_failures < FALLBACK_FAILURES
+        if not self._retrying_stream and (
+                self._stream_failures < FALLBACK_FAILURES
                 or failing_for < self.cfg.fallback_after.total_seconds()):
             return False
+        self._retrying_stream = False
         retry = self.cfg.stream_retry.total_seconds()
         self.log.warning("streaming keeps failing while REST answers; polling instead",
                          transport=self.transport, failures=self._stream_failures,

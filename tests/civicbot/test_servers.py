@@ -254,6 +254,8 @@ def test_broken_streaming_with_rest_answering_falls_back_to_polling(civicbot_mak
         if failure == "close":  # the sandbox sees the retries of streaming
             before = sandbox.total_stream_connects
             assert wait_for(lambda: sandbox.total_stream_connects > before, timeout=10)
+        # streaming is tried again after stream_retry, and polling resumes at its first failure
+        assert wait_for(lambda: bot.stream.fallbacks >= 2, timeout=10)
         sandbox.inject_mention("et demain ?")
         assert wait_for(lambda: len(sandbox.statuses) == 2, timeout=20)
         assert max(replies(sandbox).values()) == 1
