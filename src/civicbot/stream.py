@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -112,7 +113,9 @@ class StreamSupervisor:
         self.fallbacks = 0
         #: notifications the server no longer held when they were fetched (snac keeps 64)
         self.lost_notifications = 0
-        self._poll_wait: float | None = None
+        #: the last waits between two polls, newest last (seconds)
+        self.poll_waits: deque[float] = deque(maxlen=32)
+        self._round_mentions = 0
 
     @property
     def client(self) -> Mastodon:
@@ -490,6 +493,8 @@ class StreamSupervisor:
         for nid in sorted(missed, key=id_key):
             if self.dispatcher.submit(missed[nid]):
                 count += 1
+                if missed[nid].get("type") == "mention":
+                    self._round_mentions += 1
         if missed:
             self._fetched_up_to = max(missed, key=id_key)
         return count
@@ -536,7 +541,8 @@ class StreamSupervisor:
                           newest_skipped=newest_old)
         recent.sort(key=lambda n: id_key(str(n["id"])))
         for notification in recent:
-            self.dispatcher.submit(notification)
+            if self.dispatcher.submit(notification) and notification.get("type") == "mention":
+                self._round_mentions += 1
         newest = [str(recent[-1]["id"])] if recent else []
         if newest_old is not None:
             newest.append(newest_old)
@@ -573,14 +579,16 @@ class StreamSupervisor:
                 self._set_state("backoff")
                 self.log.warning("polling failed; retrying", error=str(exc)[:200],
                                  retry_in_s=round(wait, 2))
-            self._poll_wait = wait
+            self.poll_waits.append(wait)
             if self.fallback_polling and self._retry_stream_at is not None:
                 wait = max(0.0, min(wait, self._retry_stream_at - self.clock()))
             self._stop.wait(wait)
 
     def _catch_up_counting_mentions(self) -> int:
-        """Catch up; how many new notifications came (residents are talking)."""
-        return self._catch_up()
+        """Catch up; how many new mentions came (residents are talking)."""
+        self._round_mentions = 0
+        self._catch_up()
+        return self._round_mentions
 
     def _rate_limited_wait(self, idle: float) -> float:
         """Polling never spends more than a quarter of the rate budget: when fewer than a

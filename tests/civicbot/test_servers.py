@@ -331,10 +331,15 @@ def test_polling_is_faster_while_residents_talk(civicbot_make_bot):
             "poll_interval": "0.8s", "poll_interval_busy": "0.05s"}})
         bot.start()
         assert bot.stream.wait_state({"polling"})
+        sandbox.inject_notification("favourite")  # not a resident talking to the bot
         sandbox.inject_mention("bonjour")
         assert wait_for(lambda: len(sandbox.statuses) == 1)
-        assert wait_for(lambda: bot.stream._poll_wait == pytest.approx(0.05), timeout=5)
-        assert wait_for(lambda: bot.stream._poll_wait == pytest.approx(0.8), timeout=10)
+        assert wait_for(lambda: 0.05 in bot.stream.poll_waits, timeout=10), bot.stream.poll_waits
+        assert wait_for(lambda: bot.stream.poll_waits[-1] == 0.8, timeout=10)
+        waits = list(bot.stream.poll_waits)
+        busy = waits.index(0.05)  # right after the mention
+        assert waits[busy:busy + 5] == [0.05, 0.1, 0.2, 0.4, 0.8]  # backing off when idle
+        assert waits.count(0.05) == 1
 
 
 def test_character_limit_comes_from_v1_configuration_on_snac(civicbot_make_bot):
