@@ -216,14 +216,14 @@ def _run_job(args: argparse.Namespace) -> int:
 
 
 def _preview(args: argparse.Namespace) -> int:
-    from civicbot.preview import preview_posts
+    from civicbot.preview import channel_previews, preview_posts
 
     bot = _bot_for(args, dry_run=True)
     try:
         at = _parse_at(args.at, bot) if args.at else None
         try:
             drafts = bot.scheduler.preview(args.job_id, at)
-            posts = preview_posts(bot, drafts)
+            posts: list[Any] = [*preview_posts(bot, drafts), *channel_previews(bot, drafts)]
         except JobError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_FAILURE

@@ -142,6 +142,8 @@ class AccountConfig(StrictModel):
     timezone: TimeZoneName | None = None
     #: Plugins not to load for this account, on top of the top-level list.
     disable_plugins: list[str] = []
+    #: Overrides the top-level ``channels`` for this account.
+    channels: list[str] | None = None
     #: Plugin sections of this account (they override top-level sections of the same name).
     plugins: dict[str, Any] = {}
 
@@ -161,6 +163,9 @@ class CoreConfig(StrictModel):
     state: ConfigPath = Path("civicbot.sqlite3")
     #: Log posts instead of sending them (like ``civicbot run --dry-run``).
     dry_run: bool = False
+    #: Where posts go when neither the post nor its job says: ``mastodon`` and the channels
+    #: that plugins add (``bluesky``). Replies to residents always stay on Mastodon.
+    channels: list[str] = ["mastodon"]
     #: Plugins never to load, by name (``weather``, ``core.pending``...).
     disable_plugins: list[str] = []
     stream: StreamConfig = StreamConfig()
@@ -203,6 +208,7 @@ class AccountSettings:
     plugins: dict[str, BaseModel]
     core: CoreConfig
     yaml_path: Path_ = ()
+    channels: tuple[str, ...] = ("mastodon",)
 
 
 @dataclass
@@ -308,6 +314,7 @@ def config_from_mapping(
                 name=acc.name, mastodon=acc.mastodon, language=acc.language or core.language,
                 timezone=ZoneInfo(acc.timezone or core.timezone), disable_plugins=disabled,
                 plugins=plugin_models, core=core, yaml_path=prefix,
+                channels=tuple(acc.channels if acc.channels is not None else core.channels),
             ))
     else:
         assert core.mastodon is not None
@@ -318,7 +325,7 @@ def config_from_mapping(
         accounts.append(AccountSettings(
             name=core.name, mastodon=core.mastodon, language=core.language,
             timezone=ZoneInfo(core.timezone), disable_plugins=list(core.disable_plugins),
-            plugins=plugin_models, core=core,
+            plugins=plugin_models, core=core, channels=tuple(core.channels),
         ))
     if problems:
         raise ConfigError(problems)

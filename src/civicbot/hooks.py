@@ -20,6 +20,7 @@ from civicbot.jobs import Job
 
 if TYPE_CHECKING:
     from civicbot.bot import Bot
+    from civicbot.channels import Channel
     from civicbot.drafts import PostDraft
 
 
@@ -92,6 +93,25 @@ class Hooks:
             self._call_args(impl, register=register, bot=bot)
         unique: dict[int, Command] = {id(c): c for c in found.values()}
         return list(unique.values())
+
+    def channels(self, bot: Bot) -> list[Channel]:
+        from civicbot.channels import MASTODON, Channel
+
+        found: dict[str, tuple[str, Channel]] = {}
+        for impl in self._impls("civicbot_register_channels"):
+            def register(channel: Channel, _p: str = impl.plugin_name) -> None:
+                if not isinstance(channel, Channel):
+                    raise PluginError(f"plugin {_p!r} registered {channel!r}, not a Channel")
+                if channel.name == MASTODON or not channel.name:
+                    raise PluginError(f"plugin {_p!r}: a channel needs a name other than "
+                                      f"{MASTODON!r}")
+                if channel.name in found:
+                    raise PluginError(
+                        f"channel {channel.name!r} registered twice: by plugin "
+                        f"{found[channel.name][0]!r} and by plugin {_p!r}")
+                found[channel.name] = (_p, channel)
+            self._call_args(impl, register=register, bot=bot)
+        return [channel for _, channel in found.values()]
 
     # -- isolated calls ----------------------------------------------------------------------
     @staticmethod

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from civicbot.bot import Bot
+    from civicbot.channels import Channel
     from civicbot.commands import Command
     from civicbot.drafts import PostDraft
     from civicbot.jobs import Job
@@ -90,6 +91,26 @@ def civicbot_register_commands(register: Callable[[Command], None], bot: Bot) ->
         def civicbot_register_commands(register, bot):
             register(Command(names=("piscine",), help="horaires de la piscine",
                              handler=lambda ctx: "La piscine ouvre à 9 h."))
+    """
+
+
+@hookspec
+def civicbot_register_channels(register: Callable[[Channel], None], bot: Bot) -> None:
+    """Register a publishing channel besides Mastodon (Bluesky...).
+
+    Fires once per account when the bot starts (and for ``civicbot preview``).
+    ``register(channel)`` adds a :class:`civicbot.Channel` whose ``name`` is unique (a second
+    channel of the same name raises an error naming both plugins; ``mastodon`` is taken). Drafts
+    naming the channel (``PostDraft.channels``, a job's ``channels``, the config's top-level
+    ``channels``) are adapted by it and queued in its own queue; Mastodon is never delayed by it.
+
+    Example::
+
+        @hookimpl
+        def civicbot_register_channels(register, bot):
+            section = bot.plugin_config("bluesky")
+            if section is not None:
+                register(BlueskyChannel(bot, section))
     """
 
 

@@ -94,5 +94,7 @@ class Job:
     description: str = ""
     misfire_grace: timedelta | None = None
     coalesce: bool = True
+    #: Channels of the job's drafts that name none (``None``: the config's ``channels``).
+    channels: tuple[str, ...] | None = None
     #: Set by the host: the plugin that registered the job.
     plugin: str = field(default="", compare=False)

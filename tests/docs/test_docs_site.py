@@ -18,7 +18,7 @@ from doc_blocks import DOCS, ROOT
 from civicbot import hookspecs
 from civicbot.config import CoreConfig
 
-PLUGIN_PAGES = ("scheduled_posts", "event_digest", "weather", "auto_reply", "news")
+PLUGIN_PAGES = ("scheduled_posts", "event_digest", "weather", "auto_reply", "news", "bluesky")
 
 
 class _Loader(yaml.SafeLoader):
