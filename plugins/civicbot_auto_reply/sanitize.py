@@ -25,7 +25,7 @@ MAX_ECHO = 60
 # starts only where a run of scheme characters starts: linear on "a.a.a.a..." (a search from
 # every position of the run would scan the rest of it each time)
 _URL = re.compile(r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://\S*", re.IGNORECASE)
-_MENTION = re.compile(r"(?<![\w/])@[\w.-]+(?:@[\w.-]*\w)?", re.UNICODE)
+_MENTION = re.compile(r"(?<![\w/])@[\w.-]+(?:@[\w.-]*\w(?::\d+)?)?", re.UNICODE)  # snac: @bot@host:port
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 
 
