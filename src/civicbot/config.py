@@ -286,7 +286,7 @@ def config_from_mapping(
         pm = make_plugin_manager()
     from civicbot.hooks import Hooks
 
-    schemas = Hooks(pm).config_schemas()
+    schemas = Hooks(pm).config_schema_refs()
     accounts: list[AccountSettings] = []
     if core.accounts:
         for i, acc in enumerate(core.accounts):
@@ -321,7 +321,7 @@ def config_from_mapping(
 
 def _validate_plugins(
     sections: Mapping[str, Any],
-    schemas: Mapping[str, tuple[str, type[BaseModel]]],
+    schemas: Mapping[str, tuple[str, type[BaseModel] | str]],
     disabled: list[str],
     prefix: Path_,
     lines: dict[Path_, int],
@@ -342,9 +342,12 @@ def _validate_plugins(
                 f"(known: {known})"
             )
             continue
-        plugin_name, model = schemas[section]
+        plugin_name, ref = schemas[section]
         if section in disabled or plugin_name in disabled:
             continue
+        from civicbot.hooks import resolve_model
+
+        model = resolve_model(plugin_name, section, ref)  # imported only when configured
         try:
             out[section] = model.model_validate({} if raw is None else raw, context=context)
         except ValidationError as exc:
