@@ -76,6 +76,7 @@ class Figures:
     replies: int
     handle_s: float
     exit_code: int | None
+    error: str | None = None
 
 
 def plugin_sections(web: FakeWebServer, data_dir: Path) -> tuple[dict[str, Any], dict[str, str]]:
@@ -193,6 +194,9 @@ def measure(variant: str, accounts: int, notifications: int, workdir: Path,
         started = time.monotonic()
         deadline = started + timeout
         proc = subprocess.Popen(cmd, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
+        first = every = first_reply = rss_start = handle_s = 0.0
+        memory = {"VmRSS": 0.0, "VmHWM": 0.0}
+        replies, error = 0, None
         try:
             sandboxes[0].wait_for_stream(timeout)
             first = time.monotonic() - started
@@ -222,6 +226,11 @@ def measure(variant: str, accounts: int, notifications: int, workdir: Path,
                 replies += 1
             handle_s = time.monotonic() - t0
             memory = vm(proc.pid)
+        except (TimeoutError, OSError) as exc:
+            log.flush()
+            problems = [line for line in (workdir / f"footprint-{variant}-{accounts}.log")
+                        .read_text(errors="replace").splitlines() if '"error"' in line]
+            error = f"{exc}; {len(problems)} error lines, last: {problems[-1:]}"[:600]
         finally:
             proc.send_signal(signal.SIGTERM)
             try:
@@ -230,7 +239,7 @@ def measure(variant: str, accounts: int, notifications: int, workdir: Path,
                 proc.kill()
                 code = None
     return Figures(variant, accounts, first, every, first_reply, rss_start, memory["VmRSS"],
-                   memory["VmHWM"], replies, handle_s, code)
+                   memory["VmHWM"], replies, handle_s, code, error)
 
 
 def ratio_line(label: str, value: float, target: float | None) -> tuple[str, bool]:
@@ -308,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
             for variant in variants:
                 results.append(measure(variant, n, args.notifications, workdir, sections,
                                        missing, args.timeout, args.batch, args.http))
+                print(f"measured: {json.dumps(results[-1].__dict__)}", flush=True)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; one sandbox per account "
           f"(in the parent process); {args.notifications} notifications per configuration, "
           f"{'all at once' if args.batch <= 0 else f'in batches of {args.batch}'}"
@@ -323,7 +333,10 @@ def main(argv: list[str] | None = None) -> int:
               f"{f.all_streams_s:>10.3f}s {f.first_reply_s:>8.3f}s {f.rss_start_mb:>7.1f}MB "
               f"{f.rss_after_mb:>7.1f}MB {f.peak_mb:>5.1f}MB {f.replies:>7} "
               f"{f.handle_s:>6.1f}s {f.exit_code}")
-    ok = report(results)
+        if f.error:
+            print(f"{'':>10} FAILED: {f.error}")
+    ok = report([f for f in results if f.error is None])
+    ok &= not any(f.error for f in results)
     ok &= all(f.exit_code in (0, -signal.SIGTERM) for f in results)
     if args.json:
         print(json.dumps([f.__dict__ for f in results]))
