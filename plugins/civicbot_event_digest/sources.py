@@ -13,9 +13,6 @@ from zoneinfo import ZoneInfo
 from civicbot_event_digest.config import EventDigestConfig, SourceConfig
 from civicbot_event_digest.fetch import Fetcher, SourceError
 from civicbot_event_digest.model import Event
-from civicbot_event_digest.source_ics import parse_ics
-from civicbot_event_digest.source_jsonld import parse_jsonld_page
-from civicbot_event_digest.source_openagenda import fetch_openagenda
 
 
 @dataclass
@@ -34,15 +31,23 @@ class Collection:
 def load_source(fetcher: Fetcher, source: SourceConfig, *, tz: tzinfo, start: datetime,
                 end: datetime, language: str) -> list[Event]:
     zone = ZoneInfo(source.timezone) if source.timezone else tz
+    # each parser is imported by the first source of its kind (icalendar and
+    # recurring-ical-events only when an iCalendar source is configured)
     if source.openagenda is not None:
+        from civicbot_event_digest.source_openagenda import fetch_openagenda
+
         return fetch_openagenda(fetcher, source.openagenda, source=source.name, tz=zone,
                                 start=start, end=end, language=language,
                                 timeout=source.timeout)
     if source.ics is not None:
+        from civicbot_event_digest.source_ics import parse_ics
+
         data = fetcher.read(source.ics, timeout=source.timeout)
         return parse_ics(data, source=source.name, tz=zone, start=start, end=end, day_tz=tz,
                          zone_from_config=source.timezone is not None)
     assert source.jsonld is not None
+    from civicbot_event_digest.source_jsonld import parse_jsonld_page
+
     data = fetcher.read(source.jsonld, timeout=source.timeout)
     page_url = source.jsonld if source.jsonld.startswith(("http://", "https://")) else ""
     return parse_jsonld_page(data, source=source.name, tz=zone, page_url=page_url,
