@@ -6,9 +6,11 @@ is conditional and a ``304 Not Modified`` costs no download.
 
 from __future__ import annotations
 
+import ssl
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +30,18 @@ class _Cached:
     last_modified: str | None
 
 
+@cache
+def shared_ssl_context() -> ssl.SSLContext:
+    """One TLS context (CA bundle loaded once, about 1 MB) for every account's client."""
+    return httpx.create_ssl_context()
+
+
 class Fetcher:
     def __init__(self, *, timeout: timedelta, max_bytes: int, user_agent: str) -> None:
         self.timeout = timeout
         self.max_bytes = max_bytes
-        self._client = httpx.Client(follow_redirects=True, headers={"User-Agent": user_agent})
+        self._client = httpx.Client(follow_redirects=True, headers={"User-Agent": user_agent},
+                                    verify=shared_ssl_context())
         self._cache: dict[str, _Cached] = {}
         self._lock = threading.Lock()
 

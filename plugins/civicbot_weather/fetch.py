@@ -6,7 +6,9 @@ a bigger one is a source error, so the last known state is kept.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 
 import httpx
@@ -17,6 +19,12 @@ from civicbot_weather.model import SourceError
 USER_AGENT = f"civicbot/{__version__} (weather plugin)"
 #: The largest answer read (real feeds: a few hundred kilobytes at most).
 MAX_BYTES = 10_000_000
+
+
+@cache
+def _ssl_context() -> ssl.SSLContext:
+    """One TLS context for every request (loading the CA bundle costs about 1 MB each time)."""
+    return httpx.create_ssl_context()
 
 
 def _too_big(url: str) -> SourceError:
@@ -40,7 +48,8 @@ def fetch(url: str, *, timeout: float, headers: Mapping[str, str] | None = None,
             raise SourceError(f"cannot read {url}: {exc.strerror or exc}") from exc
     try:
         with httpx.stream("GET", url, params=params, timeout=timeout, follow_redirects=True,
-                          headers={"User-Agent": USER_AGENT, **(headers or {})}) as response:
+                          headers={"User-Agent": USER_AGENT, **(headers or {})},
+                          verify=_ssl_context()) as response:
             if response.status_code >= 400:
                 raise SourceError(f"{url}: HTTP {response.status_code}")
             declared = response.headers.get("Content-Length", "")
