@@ -133,3 +133,14 @@ def test_a_bad_reference_is_a_plugin_error_naming_the_plugin(ref: str, message: 
     with pytest.raises(PluginError, match=message) as caught:
         _load("mastodon: {api_base_url: sandbox}\nplugins:\n  lazy: {}\n", ref)
     assert "'lazy'" in str(caught.value)
+
+
+def test_malloc_arenas_are_capped_unless_the_operator_chose(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from civicbot.memory import limit_malloc_arenas
+
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert limit_malloc_arenas() is False  # the operator's setting wins
+    monkeypatch.delenv("MALLOC_ARENA_MAX")
+    if not sys.platform.startswith("linux"):
+        pytest.skip("glibc's mallopt is Linux only")
+    assert limit_malloc_arenas() is True
