@@ -31,11 +31,18 @@ SECTION = "auto_reply"
 _responders: weakref.WeakKeyDictionary[Bot, Responder] = weakref.WeakKeyDictionary()
 
 
-def __getattr__(name: str) -> Any:
-    if name in {"AutoReplyConfig", "Rule"}:
-        from civicbot_auto_reply import config
+#: Names this module exported before they were imported on first use.
+_LAZY = {
+    "builtin_commands": "builtin_commands", "AutoReplyConfig": "config", "Rule": "config",
+    "Responder": "responder"
+}
 
-        return getattr(config, name)
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

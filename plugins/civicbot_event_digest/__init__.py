@@ -27,14 +27,24 @@ __all__ = [
     "civicbot_register_commands",
     "civicbot_register_jobs",
     "civicbot_shutdown",
+    "civicbot_startup",
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name == "EventDigestConfig":
-        from civicbot_event_digest.config import EventDigestConfig
+#: Names this module exported before they were imported on first use.
+_LAZY = {
+    "build_new_events": "announce", "build_reminders": "announce",
+    "register_commands": "commands", "DigestConfig": "config", "EventDigestConfig": "config",
+    "build_digest": "digest", "Runtime": "runtime", "drop_runtime": "runtime",
+    "runtime_for": "runtime"
+}
 
-        return EventDigestConfig
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -86,6 +96,17 @@ def civicbot_register_commands(register: Callable[[Command], None], bot: Bot) ->
     from civicbot_event_digest.commands import register_commands
 
     register_commands(register, bot)
+
+
+@hookimpl
+def civicbot_startup(bot: Bot) -> None:
+    if bot.plugin_config(NAME) is None:  # not configured: nothing imported
+        return
+    from civicbot_event_digest.runtime import runtime_for
+
+    runtime = runtime_for(bot)
+    if runtime is not None and runtime.config.commands.enabled:
+        runtime.agenda.refresh()  # in the background: the first "agenda" is answered at once
 
 
 @hookimpl

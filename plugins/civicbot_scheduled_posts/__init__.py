@@ -45,7 +45,8 @@ __all__ = [
 SECTION = "scheduled_posts"
 _LAZY = {"MediaSpec": "config", "PostSpec": "config", "ScheduledPostsConfig": "config",
          "RELOAD_JOB_ID": "content_calendar", "ContentCalendar": "content_calendar",
-         "ReloadReport": "content_calendar", "calendar_for": "content_calendar"}
+         "ReloadReport": "content_calendar", "calendar_for": "content_calendar",
+         "forget": "content_calendar"}
 
 
 def __getattr__(name: str) -> Any:

@@ -16,6 +16,19 @@ if TYPE_CHECKING:  # imported on first use: an unconfigured plugin costs no memo
     from civicbot_weather.config import WeatherConfig
 
 SECTION = "weather"
+#: Names this module exported before they were imported on first use.
+_LAZY = {
+    "AlertsJob": "alerts_job", "WeatherCommands": "commands", "WeatherConfig": "config",
+    "close_fetcher": "fetch", "ForecastJob": "forecast_job", "ForecastService": "forecast_job",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _config(bot: Bot) -> WeatherConfig | None:
@@ -79,3 +92,12 @@ def civicbot_register_commands(register: Callable[[Command], None], bot: Bot) ->
                          help="official weather warnings in force" if english
                          else "les vigilances météo en cours",
                          handler=commands.vigilance))
+
+
+@hookimpl
+def civicbot_shutdown(bot: Bot) -> None:
+    if bot.plugin_config(SECTION) is None:
+        return  # no fetcher was made
+    from civicbot_weather.fetch import close_fetcher
+
+    close_fetcher(bot)

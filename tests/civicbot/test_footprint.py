@@ -35,6 +35,8 @@ HEAVY = (
     "xml.etree.ElementTree",
     "frontmatter",
     "httpx",
+    "httpcore",
+    "civicbot.fetch_transport",
     "prometheus_client",
     "civicbot_event_digest.config",
     "civicbot_event_digest.sources",
@@ -42,6 +44,8 @@ HEAVY = (
     "civicbot_weather.cap",
     "civicbot_scheduled_posts.config",
     "civicbot_scheduled_posts.content_calendar",
+    "civicbot_news.config",
+    "civicbot_news.runtime",
 )
 
 CHILD = textwrap.dedent("""
