@@ -56,7 +56,7 @@ from civicbot.errors import ConfigError
 from civicbot.testing import SandboxInstance
 from civicbot.testing.webserver import FakeWebServer
 
-FIRST_PARTY = ("scheduled_posts", "event_digest", "weather", "auto_reply")
+FIRST_PARTY = ("scheduled_posts", "event_digest", "weather", "auto_reply", "news")
 VARIANTS = ("bare", "all", "auto_reply")
 BARE_BOT = Path(__file__).with_name("bare_bot.py")
 TARGET_ALL, TARGET_AUTO_REPLY, TARGET_EXTRA_MB, TARGET_FIRST_REPLY = 1.5, 1.35, 1.5, 1.3
