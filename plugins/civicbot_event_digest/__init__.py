@@ -103,9 +103,14 @@ def civicbot_register_commands(register: Callable[[Command], None], bot: Bot) ->
 def civicbot_check_config(report: Callable[..., None], bot: Bot) -> None:
     """Agenda files that do not exist (``civicbot check-config``): the source would fail."""
     config = bot.plugin_config(NAME)
-    if not isinstance(config, EventDigestConfig):
+    if config is None:  # not configured: nothing imported
         return
     from pathlib import Path
+
+    from civicbot_event_digest.config import EventDigestConfig
+
+    if not isinstance(config, EventDigestConfig):
+        return
 
     from civicbot_event_digest.config import is_url
 

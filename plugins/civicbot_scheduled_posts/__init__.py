@@ -86,6 +86,10 @@ def civicbot_register_jobs(register: Callable[[Job], None], bot: Bot) -> None:
 @hookimpl
 def civicbot_check_config(report: Callable[..., None], bot: Bot) -> None:
     """Post files the bot would skip, missing folder or images (``civicbot check-config``)."""
+    if bot.plugin_config(SECTION) is None:
+        return
+    from civicbot_scheduled_posts.content_calendar import calendar_for
+
     calendar = calendar_for(bot)
     if calendar is not None:
         from civicbot_scheduled_posts.checks import check_calendar
