@@ -46,6 +46,7 @@ HEAVY = (
     "civicbot_scheduled_posts.content_calendar",
     "civicbot_news.config",
     "civicbot_news.runtime",
+    "atproto",
 )
 
 CHILD = textwrap.dedent("""
