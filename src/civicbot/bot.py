@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections import Counter
@@ -453,6 +452,8 @@ class Bot:
 
     async def serve(self) -> None:
         """Run inside an asyncio program: ``await bot.serve()``; cancelling the task stops it."""
+        import asyncio  # only asyncio programs pay for it
+
         try:
             await asyncio.to_thread(self.run)
         except asyncio.CancelledError:

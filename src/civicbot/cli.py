@@ -308,6 +308,9 @@ def _set_paused(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from civicbot.daemon import Daemon
+    from civicbot.memory import limit_malloc_arenas
+
+    limit_malloc_arenas()
 
     daemon = Daemon.from_config(args.config, dry_run=args.dry_run or None, http=args.http)
     log = structlog.get_logger("civicbot.cli")

@@ -62,6 +62,10 @@ class Dispatcher:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._recent: OrderedDict[str, None] = OrderedDict()
+        # ids submitted and not yet recorded as seen in the store: at most the queue's size
+        # plus the one being handled (a margin for the submitting threads); older ones are in
+        # the store, which _handle asks again, so nothing is handled twice
+        self._recent_max = max(1, queue_size) + 100
         self._cursor = bot.state.store.get_cursor(bot.name, CURSOR)
         self._stopping = threading.Event()
         self._idle = threading.Condition()
@@ -115,7 +119,7 @@ class Dispatcher:
             if nid in self._recent or seen:
                 return False
             self._recent[nid] = None
-            while len(self._recent) > 10_000:
+            while len(self._recent) > self._recent_max:
                 self._recent.popitem(last=False)
         with self._idle:
             self._in_flight += 1
