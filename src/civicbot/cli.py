@@ -10,7 +10,7 @@ import argparse
 import json
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
@@ -77,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run every plugin against the embedded sandbox")
     demo.add_argument("--duration", type=float, default=30.0, help="seconds (default 30)")
+    from civicbot import cli_approvals
+
+    _COMMANDS.update(cli_approvals.register(sub))
     return parser
 
 
@@ -329,7 +332,7 @@ def _demo(args: argparse.Namespace) -> int:
     return code
 
 
-_COMMANDS = {
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": _run,
     "check-config": _check_config,
     "plugins": _plugins,

@@ -94,5 +94,8 @@ class Job:
     description: str = ""
     misfire_grace: timedelta | None = None
     coalesce: bool = True
+    #: ``required``: the drafts are built ``desk.approval.lead`` before the run and published
+    #: only once approved (see :mod:`civicbot.approvals`).
+    approval: Literal["required", "never"] = "never"
     #: Set by the host: the plugin that registered the job.
     plugin: str = field(default="", compare=False)
