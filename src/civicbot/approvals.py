@@ -9,8 +9,8 @@ for that time) and queues them in the state store as *waiting*. An approver may 
 scheduler asks :func:`drafts_for_run`: approved drafts are published (with their dedup keys, so
 once), a draft still waiting is marked *expired* and logged, a rejected one is dropped.
 
-Posts written on the desk are records of the same queue (``job_id`` ``"desk"``), run by a job
-``desk:<id>`` at their time; they are *approved* from the start unless
+Posts written on the desk are records of the same queue (``job_id`` ``desk:<hex>``), run by a
+job of the same id at their time; they are *approved* from the start unless
 ``desk.approval.desk_posts`` is ``required``.
 """
 
@@ -32,8 +32,7 @@ if TYPE_CHECKING:
 
 WAITING, APPROVED, REJECTED, EXPIRED, PUBLISHED, DELETED = (
     "waiting", "approved", "rejected", "expired", "published", "deleted")
-#: ``job_id`` of posts written on the desk; their job is ``desk:<record id>``.
-DESK_JOB = "desk"
+#: Posts written on the desk have the ``job_id`` (and job) ``desk:<random hex>``.
 DESK_JOB_PREFIX = "desk:"
 #: Who the log and the audit name for what the daemon does by itself.
 SYSTEM = "civicbot"
@@ -134,7 +133,9 @@ def drafts_for_run(bot: Bot, job: Job, scheduled_time: datetime) -> tuple[list[P
     store = bot.state.store
     log = bot.log.bind(job=job.id, scheduled=scheduled_time.isoformat())
     if job.id.startswith(DESK_JOB_PREFIX):
-        record = store.get_approval(int(job.id[len(DESK_JOB_PREFIX):]))
+        record = next(iter(store.list_approvals(bot.name, job_id=job.id)), None)
+        if record is None:
+            return [], None
     else:
         record = store.find_approval(bot.name, job.id, scheduled_time)
     if record is None:

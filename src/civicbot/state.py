@@ -136,7 +136,12 @@ class StateStore(ABC):
     @abstractmethod
     def pending_posts(self, account: str) -> list[PostRecord]: ...
     @abstractmethod
-    def recent_posts(self, account: str, limit: int = 10) -> list[PostRecord]: ...
+    def recent_posts(self, account: str, limit: int = 10, state: str = "sent"
+                     ) -> list[PostRecord]:
+        """The latest posts in ``state`` (sent or failed), newest first."""
+    @abstractmethod
+    def retry_post(self, account: str, dedup_key: str) -> bool:
+        """Make a failed post pending again (the publisher resends it); False if not failed."""
     @abstractmethod
     def count_posts(self, account: str, state: str | None = None) -> int: ...
     # notifications
@@ -182,7 +187,8 @@ class StateStore(ABC):
     @abstractmethod
     def list_approvals(self, account: str | None = None, states: tuple[str, ...] | None = None,
                        job_id: str | None = None) -> list[ApprovalRecord]:
-        """Records by run time (every account when ``account`` is ``None``)."""
+        """Records by run time (every account when ``account`` is ``None``); a ``job_id``
+        ending with ``:`` matches every job id starting with it (``desk:``)."""
     @abstractmethod
     def update_approval(self, approval_id: int, *, expect: tuple[str, ...],
                         state: str | None = None, drafts: list[dict[str, Any]] | None = None,
@@ -272,10 +278,19 @@ class SQLiteStateStore(StateStore):
                          "state='pending' ORDER BY seq", (account,))
         return [self._post(r) for r in rows]
 
-    def recent_posts(self, account: str, limit: int = 10) -> list[PostRecord]:
-        rows = self._all(f"SELECT {self._POST_COLS} FROM posts WHERE account=? AND state='sent'"
-                         " ORDER BY sent_at DESC, seq DESC LIMIT ?", (account, limit))
+    def recent_posts(self, account: str, limit: int = 10, state: str = "sent"
+                     ) -> list[PostRecord]:
+        rows = self._all(f"SELECT {self._POST_COLS} FROM posts WHERE account=? AND state=?"
+                         " ORDER BY COALESCE(sent_at, created_at) DESC, seq DESC LIMIT ?",
+                         (account, state, limit))
         return [self._post(r) for r in rows]
+
+    def retry_post(self, account: str, dedup_key: str) -> bool:
+        with self._lock:
+            cursor = self._db.execute(
+                "UPDATE posts SET state='pending', error=NULL, created_at=? WHERE account=? AND"
+                " dedup_key=? AND state='failed'", (_now(), account, dedup_key))
+            return bool(cursor.rowcount)
 
     def count_posts(self, account: str, state: str | None = None) -> int:
         if state is None:
@@ -399,7 +414,10 @@ class SQLiteStateStore(StateStore):
         if states:
             where.append(f"state IN ({', '.join('?' for _ in states)})")
             args.extend(states)
-        if job_id is not None:
+        if job_id is not None and job_id.endswith(":"):
+            where.append(f"substr(job_id, 1, {len(job_id)})=?")
+            args.append(job_id)
+        elif job_id is not None:
             where.append("job_id=?")
             args.append(job_id)
         rows = self._all(f"SELECT {self._APPROVAL_COLS} FROM approvals WHERE"

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from civicbot.approvals import (
     APPROVED,
-    DESK_JOB,
     DESK_JOB_PREFIX,
     WAITING,
     draft_from_json,
@@ -33,7 +32,7 @@ def desk_job(bot: Bot, record: ApprovalRecord) -> Job:
         current = ctx.bot.state.store.get_approval(record_id)
         return [draft_from_json(d) for d in current.drafts] if current else []
 
-    return Job(id=f"{DESK_JOB_PREFIX}{record_id}",
+    return Job(id=record.job_id,
                schedule=at(record.run_time.astimezone(bot.timezone)), func=build,
                description=f"post written on the desk by {record.author or '?'}",
                approval="required", plugin="core.approvals")
@@ -42,13 +41,13 @@ def desk_job(bot: Bot, record: ApprovalRecord) -> Job:
 def sync_desk_jobs(bot: Bot) -> None:
     """One job per desk post still to send; none for deleted, rejected or sent ones."""
     scheduler = bot.scheduler
-    live = {r.id: r for r in bot.state.store.list_approvals(
-        bot.name, states=(WAITING, APPROVED), job_id=DESK_JOB)}
+    live = {r.job_id: r for r in bot.state.store.list_approvals(
+        bot.name, states=(WAITING, APPROVED), job_id=DESK_JOB_PREFIX)}
     for job_id in [j for j in scheduler.jobs if j.startswith(DESK_JOB_PREFIX)]:
-        if int(job_id[len(DESK_JOB_PREFIX):]) not in live:
+        if job_id not in live:
             scheduler.remove(job_id)
     for record in live.values():
-        job = scheduler.jobs.get(f"{DESK_JOB_PREFIX}{record.id}")
+        job = scheduler.jobs.get(record.job_id)
         if job is None or job.schedule.at != record.run_time.astimezone(bot.timezone):
             scheduler.add(desk_job(bot, record), replace=True)
 
@@ -65,7 +64,7 @@ def civicbot_register_jobs(register: Callable[[Job], None], bot: Bot) -> None:
     register(Job(id=JOB_ID, schedule=every(INTERVAL), func=_tick, misfire_grace=INTERVAL,
                  description="build drafts waiting for approval; schedule desk posts"))
     for record in bot.state.store.list_approvals(bot.name, states=(WAITING, APPROVED),
-                                                 job_id=DESK_JOB):
+                                                 job_id=DESK_JOB_PREFIX):
         register(desk_job(bot, record))
 
 
