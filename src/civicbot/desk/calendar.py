@@ -65,7 +65,9 @@ def entries(bots: Iterable[Bot], days: int, *, account: str | None = None,
         if account and bot.name != account:
             continue
         start = (now or bot.now()).astimezone(bot.timezone)
-        end = start + timedelta(days=days)
+        # whole days: today and the next ones, up to midnight (wall clock) of the last one
+        midnight = start.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+        end = (midnight + timedelta(days=days)).replace(tzinfo=bot.timezone)
         out += _job_entries(bot, start, end)
         out += _desk_entries(bot, start, end)
     return sorted(out, key=lambda e: (e.when, e.account, e.job_id))

@@ -97,9 +97,10 @@ def write_config(tmp: Path, sandbox: SandboxInstance, **desk: Any) -> Path:
 
 
 @contextmanager
-def running_daemon(tmp: Path, sandbox: SandboxInstance, **desk: Any) -> Iterator[Daemon]:
+def running_daemon(tmp: Path, sandbox: SandboxInstance, plugins: tuple[Any, ...] = (),
+                   **desk: Any) -> Iterator[Daemon]:
     daemon = Daemon.from_config(write_config(tmp, sandbox, **desk), http="127.0.0.1:0",
-                                plugins=[Echo()])
+                                plugins=[Echo(), *plugins])
     daemon.start()
     try:
         assert daemon.wait_ready(15)
