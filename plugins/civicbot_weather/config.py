@@ -33,6 +33,7 @@ class ForecastConfig(PluginConfig):
     approval: Literal["required", "never"] = "never"
     base_url: str = "https://api.open-meteo.com"
     timezone: TimeZoneName | None = None
+    #: The whole fetch (redirects included) must end within it, however slowly the server sends.
     timeout: Duration = timedelta(seconds=15)
     hashtags: list[str] = Field(default_factory=list)
 
@@ -144,6 +145,7 @@ class AlertsConfig(PluginConfig):
     #: Warnings are urgent: they go out without approval unless this says ``required``.
     approval: Literal["required", "never"] = "never"
     min_level: Literal["yellow", "orange", "red"] = "yellow"
+    #: The whole fetch of one source (redirects included) must end within it.
     timeout: Duration = timedelta(seconds=20)
     hashtags: list[str] = Field(default_factory=list)
     sources: list[SourceConfig]
