@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
 import time
@@ -11,8 +9,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import time_machine
 import yaml
 
+from civicbot.daemon import Daemon
 from civicbot.testing import SandboxInstance
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -21,12 +21,6 @@ PARIS = ZoneInfo("Europe/Paris")
 def _cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "civicbot", *args], input=stdin,
                           capture_output=True, text=True, timeout=60)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait(predicate, timeout: float, what: str) -> None:
@@ -49,8 +43,12 @@ def test_hash_password_prints_an_argon2_hash() -> None:
 
 
 def test_approve_and_reject_act_on_a_running_daemon(tmp_path: Path) -> None:
-    at = (datetime.now(PARIS) + timedelta(seconds=25)).replace(microsecond=0)
-    with SandboxInstance(heartbeat_interval=0.2) as sandbox:
+    """The daemon runs (streams, scheduler, endpoint) in this process, with fake time; the
+    commands run in their own processes and reach it only through the state store."""
+    monday = datetime(2026, 12, 7, 10, 0, tzinfo=PARIS)
+    at = monday + timedelta(hours=1)
+    with SandboxInstance(heartbeat_interval=0.2) as sandbox, \
+            time_machine.travel(monday, tick=True) as clock:
         posts = [{"id": name, "at": at.isoformat(), "text": f"{text}\nseconde ligne",
                   "approval": "required"}
                  for name, text in (("oui", "Post approuvé"), ("non", "Post rejeté"),
@@ -60,23 +58,16 @@ def test_approve_and_reject_act_on_a_running_daemon(tmp_path: Path) -> None:
             "mastodon": {"api_base_url": sandbox.url, "access_token": sandbox.access_token},
             "state": str(tmp_path / "state.sqlite3"), "timezone": "Europe/Paris",
             "stream": {"poll_interval": "0.2s", "backoff_initial": "0.05s"},
+            "log": {"format": "json", "level": "warning"},
             "disable_plugins": ["event_digest", "weather", "auto_reply"],
             "plugins": {"scheduled_posts": {"posts": posts}},
         }, allow_unicode=True), encoding="utf-8")
-        log = (tmp_path / "daemon.log").open("ab")
-        port = _free_port()
-        daemon = subprocess.Popen([sys.executable, "-m", "civicbot", "--log-format", "json",
-                                   "run", "--config", str(cfg), "--http", f"127.0.0.1:{port}"],
-                                  stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
+        daemon = Daemon.from_config(cfg, http="127.0.0.1:0")
+        daemon.start()
         try:
-            lines: list[str] = []
-
-            def listed() -> bool:
-                assert daemon.poll() is None, (tmp_path / "daemon.log").read_text()
-                lines[:] = _cli("approvals", "--config", str(cfg)).stdout.splitlines()
-                return len(lines) == 3
-
-            _wait(listed, 20, "three waiting drafts")
+            assert daemon.wait_ready(30)
+            lines = _cli("approvals", "--config", str(cfg)).stdout.splitlines()
+            assert len(lines) == 3, lines
             ids = {}
             for line in lines:
                 draft_id, job, when, first = line.split("\t")
@@ -92,12 +83,15 @@ def test_approve_and_reject_act_on_a_running_daemon(tmp_path: Path) -> None:
             assert again.returncode == 1 and "rejected" in again.stderr
             assert [ln.split("\t")[1] for ln in
                     _cli("approvals", "--config", str(cfg)).stdout.splitlines()] == ["rien"]
-            _wait(lambda: len(sandbox.statuses) >= 1, 60, "the approved post")
-            _wait(lambda: "not approved before their time" in
-                  (tmp_path / "daemon.log").read_text(), 20, "the expired draft in the log")
-            time.sleep(1)
+            bot = daemon.bots[0]
+            clock.move_to(at + timedelta(seconds=2))
+            bot.scheduler.wakeup()
+            _wait(lambda: all(bot.state.store.get_job_run(bot.name, j) for j in ids), 30,
+                  "the three runs")
+            bot.scheduler.wait_idle()
+            states = {r.job_id: r.state for r in daemon.store.list_approvals()}
+            assert states == {"oui": "published", "non": "rejected", "rien": "expired"}
         finally:
-            daemon.terminate()
-            daemon.wait(20)
+            daemon.stop()
         texts = [s["content"] for s in sandbox.statuses]
         assert len(texts) == 1 and "Post approuvé" in texts[0]
