@@ -309,6 +309,9 @@ def _set_paused(args: argparse.Namespace) -> int:
     try:
         for name in names:
             AccountState(store, name).namespace("core").set("paused", paused)
+            AccountState(store, name).namespace("core").set("pause_info", {
+                "by": "civicbot " + args.command,
+                "at": datetime.now().astimezone().isoformat(timespec="minutes")})
             print(f"account {name}: {'paused' if paused else 'resumed'}")
     finally:
         store.close()

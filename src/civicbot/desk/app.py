@@ -112,10 +112,8 @@ class Desk:
         return paused, info if paused else {}
 
     def set_paused(self, paused: bool, by: str) -> None:
-        now = datetime.now(self.daemon.bots[0].timezone).isoformat(timespec="minutes")
         for bot in self.daemon.bots:
             bot.set_paused(paused, by=by)
-            self.store.kv_set(bot.name, "core", "pause_info", {"by": by, "at": now})
         self.store.add_audit(by, "pause" if paused else "resume", "all accounts")
 
 
