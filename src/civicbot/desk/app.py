@@ -64,6 +64,7 @@ class Desk:
         self.daemon = daemon
         self.config = config
         self.guard = LoginGuard(config)
+        self.previews = calendar.PreviewCache()
         self.language = config.language or daemon.config.core.language
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.templates.env.globals["csrf_field"] = CSRF_FIELD
@@ -196,7 +197,7 @@ def calendar_page(request: Request) -> Response:
     account = request.query_params.get("account") or None
     view = "week" if request.query_params.get("view") == "week" else "list"
     days = 7 if view == "week" else desk.config.days
-    found = calendar.entries(desk.bots, days, account=account)
+    found = calendar.entries(desk.bots, days, account=account, cache=desk.previews)
     start = desk.bots[0].now() if desk.bots else datetime.now().astimezone()
     day_list = [(start + timedelta(days=i)).date() for i in range(days)]
     by_day: dict[Any, list[calendar.Entry]] = {d: [] for d in day_list}

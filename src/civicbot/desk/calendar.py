@@ -3,6 +3,8 @@ each previewed as residents will see it (or with the reason its preview failed).
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -58,8 +60,42 @@ def _preview(bot: Bot, drafts: Iterable[Any]) -> list[PreviewPost]:
     return preview_posts(bot, list(drafts))
 
 
+class PreviewCache:
+    """Job previews kept ``ttl`` seconds (a forecast or an agenda preview fetches a feed), and
+    a time budget per page: past it, later runs say so instead of keeping the page waiting."""
+
+    def __init__(self, ttl: float = 120.0, budget: float = 15.0) -> None:
+        self.ttl, self.budget = ttl, budget
+        self._items: dict[tuple[str, str, str], tuple[float, list[PreviewPost], str | None]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, bot: Bot, job: Job, when: datetime, deadline: float
+            ) -> tuple[list[PreviewPost], str | None]:
+        key = (bot.name, job.id, when.isoformat())
+        now = time.monotonic()
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None and now - hit[0] < self.ttl:
+                return hit[1], hit[2]
+        if now > deadline:
+            return [], "not previewed: the calendar's time budget is spent (reload the page)"
+        error: str | None = None
+        posts: list[PreviewPost] = []
+        try:
+            posts = _preview(bot, bot.scheduler.preview(job.id, when))
+        except Exception as exc:  # shown on the calendar, never an empty slot
+            error = f"{type(exc).__name__}: {exc}"[:500]
+        with self._lock:
+            if len(self._items) > 5000:
+                self._items.clear()
+            self._items[key] = (time.monotonic(), posts, error)
+        return posts, error
+
+
 def entries(bots: Iterable[Bot], days: int, *, account: str | None = None,
-            now: datetime | None = None) -> list[Entry]:
+            now: datetime | None = None, cache: PreviewCache | None = None) -> list[Entry]:
+    cache = cache or PreviewCache()
+    deadline = time.monotonic() + cache.budget
     out: list[Entry] = []
     for bot in bots:
         if account and bot.name != account:
@@ -68,12 +104,13 @@ def entries(bots: Iterable[Bot], days: int, *, account: str | None = None,
         # whole days: today and the next ones, up to midnight (wall clock) of the last one
         midnight = start.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
         end = (midnight + timedelta(days=days)).replace(tzinfo=bot.timezone)
-        out += _job_entries(bot, start, end)
+        out += _job_entries(bot, start, end, cache, deadline)
         out += _desk_entries(bot, start, end)
     return sorted(out, key=lambda e: (e.when, e.account, e.job_id))
 
 
-def _job_entries(bot: Bot, start: datetime, end: datetime) -> list[Entry]:
+def _job_entries(bot: Bot, start: datetime, end: datetime, cache: PreviewCache,
+                 deadline: float) -> list[Entry]:
     out: list[Entry] = []
     store = bot.state.store
     queued = {(r.job_id, r.run_time): r for r in store.list_approvals(bot.name)
@@ -91,15 +128,15 @@ def _job_entries(bot: Bot, start: datetime, end: datetime) -> list[Entry]:
             entry = Entry(bot.name, when.astimezone(bot.timezone), job.id, job.plugin,
                           job.description)
             record = queued.get((job.id, when))
-            try:
-                if record is not None:
-                    entry.state, entry.approval_id = record.state, record.id
+            if record is not None:
+                entry.state, entry.approval_id = record.state, record.id
+                try:
                     entry.posts = _preview(bot, (draft_from_json(d) for d in record.drafts))
-                else:
-                    entry.state = "to approve" if job.approval == "required" else None
-                    entry.posts = _preview(bot, bot.scheduler.preview(job.id, when))
-            except Exception as exc:  # shown on the calendar, never an empty slot
-                entry.error = f"{type(exc).__name__}: {exc}"[:500]
+                except Exception as exc:
+                    entry.error = f"{type(exc).__name__}: {exc}"[:500]
+            else:
+                entry.state = "to approve" if job.approval == "required" else None
+                entry.posts, entry.error = cache.get(bot, job, when, deadline)
             out.append(entry)
     return out
 
