@@ -118,7 +118,9 @@ def browser_page(width: int = 1100) -> Iterator[Any]:
             context = browser.new_context(viewport={"width": width, "height": 900},
                                           locale="fr-FR")
             page = context.new_page()
-            page.set_default_timeout(15000)
+            # generous: CI machines can be loaded (no timing assertion: only a ceiling)
+            page.set_default_timeout(60000)
+            page.set_default_navigation_timeout(60000)
             yield page
         finally:
             browser.close()
