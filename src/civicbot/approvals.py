@@ -57,6 +57,7 @@ def draft_to_json(draft: PostDraft) -> dict[str, Any]:
         "reply_to_key": draft.reply_to_key, "sensitive": draft.sensitive,
         "scheduled_at": draft.scheduled_at.isoformat() if draft.scheduled_at else None,
         "pin": draft.pin, "source": draft.source,
+        "channels": list(draft.channels) if draft.channels is not None else None,
     }
 
 
@@ -72,6 +73,7 @@ def draft_from_json(data: dict[str, Any]) -> PostDraft:
         sensitive=bool(data.get("sensitive")),
         scheduled_at=datetime.fromisoformat(scheduled) if scheduled else None,
         pin=bool(data.get("pin")), source=str(data.get("source") or ""),
+        channels=tuple(data["channels"]) if data.get("channels") is not None else None,
     )
 
 

@@ -49,7 +49,7 @@ def _start(civicbot_make_bot, plugin, **config):
 
 
 def test_draft_json_round_trip():
-    draft = PostDraft(text="a", dedup_key="k", spoiler_text="cw", language="fr",
+    draft = PostDraft(text="a", dedup_key="k", spoiler_text="cw", language="fr", channels=("bluesky",),
                       reply_to_key="p", sensitive=True, pin=True, source="x",
                       scheduled_at=MONDAY_9)
     assert draft_from_json(draft_to_json(draft)) == draft
