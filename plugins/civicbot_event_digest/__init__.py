@@ -64,7 +64,7 @@ def _digest_job(runtime: Runtime, digest: DigestConfig) -> Job:
     window = digest.window if isinstance(digest.window, str) else \
         f"next {digest.window.next_days} days"
     return Job(id=digest.id, schedule=schedule, func=build, misfire_grace=digest.misfire_grace,
-               description=f"event digest ({window})")
+               description=f"event digest ({window})", approval=digest.approval)
 
 
 @hookimpl

@@ -69,6 +69,8 @@ class PostSpec(_Strict):
     thread: list[str] = []
     pin: bool = False
     native: bool = False
+    #: ``required``: the post waits on the desk for an approver before it goes out.
+    approval: Literal["required", "never"] = "never"
 
     @model_validator(mode="before")
     @classmethod

@@ -17,12 +17,13 @@ Filters: ``format_date("EEEE d MMMM")``, ``format_time("HH:mm")`` and
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import date, datetime, time
 from typing import Any
 
 from babel.dates import format_date, format_datetime, format_time
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from civicbot import template_sandbox
@@ -81,7 +82,6 @@ def unknown_names(source: str, variables: Mapping[str, Any]) -> list[str]:
 
 def render(source: str, *, now: datetime, locale: str, variables: Mapping[str, Any]) -> str:
     """Render a post text; raise :class:`TemplateProblem` on any error (unknown name...)."""
-    env = _environment(locale)
     context: dict[str, Any] = dict(variables)
     context.update(
         vars=dict(variables),
@@ -90,8 +90,15 @@ def render(source: str, *, now: datetime, locale: str, variables: Mapping[str, A
         time=format_time(now, "HH:mm", locale=locale),
     )
     try:
-        return env.from_string(source).render(context).strip()
+        return _compiled(source, locale).render(context).strip()
     except TemplateError as exc:
         raise TemplateProblem(f"template error: {exc.message or exc}") from None
     except Exception as exc:  # e.g. a bad Babel pattern in a filter
         raise TemplateProblem(f"template error: {type(exc).__name__}: {exc}") from None
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(source: str, locale: str) -> Template:
+    """A post's template, compiled once per text and locale (the desk's calendar previews
+    every run of every post; compiling dominated its time)."""
+    return _environment(locale).from_string(source)

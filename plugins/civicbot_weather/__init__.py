@@ -58,6 +58,7 @@ def civicbot_register_jobs(register: Callable[[Job], None], bot: Bot) -> None:
             id=config.forecast.id, schedule=cron(config.forecast.cron),
             func=ForecastJob(ForecastService(bot, config)),
             description=f"weather forecast for {config.place} (Open-Meteo)",
+            approval=config.forecast.approval,
         ))
     if config.alerts is not None:
         register(Job(
@@ -67,6 +68,7 @@ def civicbot_register_jobs(register: Callable[[Job], None], bot: Bot) -> None:
                         f"{int(config.alerts.poll.total_seconds())}s)",
             # a poll missed while the bot was down is worth running at start
             misfire_grace=max(timedelta(days=1), config.alerts.poll),
+            approval=config.alerts.approval,
         ))
 
 

@@ -227,6 +227,9 @@ class Bot:
     def set_paused(self, paused: bool, by: str = "") -> None:
         self._paused_seen = paused
         self.state.namespace("core").set("paused", paused)
+        # who and when, shown by the desk next to its pause switch
+        self.state.namespace("core").set("pause_info", {
+            "by": by, "at": self.now().isoformat(timespec="minutes")})
         self.log.warning("bot paused" if paused else "bot resumed", by=by)
 
     def notice_pause_flag(self) -> None:

@@ -10,7 +10,7 @@ import argparse
 import json
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="show the bot's log lines too (hidden by default)")
     demo.add_argument("--server", choices=["mastodon", "gotosocial", "snac"], default="mastodon",
                       help="which server the sandbox behaves like (default mastodon)")
+    from civicbot import cli_approvals
+
+    _COMMANDS.update(cli_approvals.register(sub))
     return parser
 
 
@@ -299,6 +302,9 @@ def _set_paused(args: argparse.Namespace) -> int:
         for name in names:
             core = AccountState(store, name).namespace("core")
             core.set("paused_by", f"civicbot {args.command} (command line)")
+            core.set("pause_info", {  # who and when, for the desk
+                "by": f"civicbot {args.command}",
+                "at": datetime.now().astimezone().isoformat(timespec="minutes")})
             core.set("paused", paused)
             print(f"account {name}: {'paused' if paused else 'resumed'}")
     finally:
@@ -342,7 +348,7 @@ def _demo(args: argparse.Namespace) -> int:
     return code
 
 
-_COMMANDS = {
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": _run,
     "check-config": _check_config,
     "plugins": _plugins,

@@ -32,6 +32,7 @@ from civicbot.config_types import (
     TimeZoneName,
     secrets_from_files,
 )
+from civicbot.desk.config import DeskConfig
 from civicbot.errors import ConfigError, PluginError
 from civicbot.yaml_source import Path_, dotted, line_of, load_yaml_text
 
@@ -179,6 +180,8 @@ class CoreConfig(StrictModel):
     log: LogConfig = LogConfig()
     #: ``host:port`` of the health and metrics endpoint (``civicbot run --http`` overrides it).
     http: str | None = None
+    #: The editorial desk (a web page served with ``--http``); see the desk guide.
+    desk: DeskConfig | None = None
     plugins: dict[str, Any] = {}
 
     @field_validator("plugins", "disable_plugins", mode="before")

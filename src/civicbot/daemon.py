@@ -90,9 +90,9 @@ class Daemon:
         or failed. Streams connect in the background (see :meth:`wait_ready`)."""
         self.started_at = time.monotonic()
         if self.http_address:
-            from civicbot.http import HealthServer
+            from civicbot.http import make_server
 
-            self._http = HealthServer(self, self.http_address)
+            self._http = make_server(self, self.http_address)
             self._http.start()
         self.log.info("daemon starting", accounts=[b.name for b in self.bots],
                       dry_run=self.dry_run)

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 #: for the store, then handles the notification again).
 _RETRIED_ON_OUTAGE = frozenset({"civicbot_on_notification", "civicbot_on_mention"})
 
+
 def _checked_model(plugin: str, section: str, model: Any) -> type[BaseModel]:
     if not (isinstance(model, type) and issubclass(model, BaseModel)):
         raise PluginError(f"plugin {plugin!r}: config model for {section!r} is not a "

@@ -196,3 +196,14 @@ class HealthServer:
         body = {"status": "ok" if ok else "unhealthy", "reasons": reasons, "accounts": accounts}
         return (200 if ok else 503, json.dumps(body, ensure_ascii=False).encode(),
                 "application/json")
+
+
+def make_server(daemon: Daemon, address: str) -> HealthServer:
+    """The endpoint for ``--http``: the desk (with ``/healthz`` and ``/metrics``) when the
+    config has a ``desk:`` section, else the small stdlib server. The web stack is imported
+    only in the first case."""
+    if daemon.config.core.desk is not None:
+        from civicbot.desk.server import DeskServer
+
+        return DeskServer(daemon, address)
+    return HealthServer(daemon, address)
