@@ -56,6 +56,8 @@ class PostDraft:
     ignore_pause: bool = False
     #: Name of the plugin that made the draft, for logs and metrics (set by the host if empty).
     source: str = ""
+    #: Id of the job that made the draft, for the engagement report (set by the host).
+    job: str = ""
 
     def replace(self, **changes: Any) -> PostDraft:
         """A copy with some fields changed."""

@@ -235,7 +235,8 @@ class JobScheduler:
     def _tag(draft: Any, job: Job) -> PostDraft:
         if not isinstance(draft, PostDraft):
             raise JobError(f"job {job.id!r} returned {draft!r}, not a PostDraft")
-        return draft if draft.source else draft.replace(source=job.plugin or job.id)
+        tagged: PostDraft = draft if draft.job else draft.replace(job=job.id)
+        return tagged if tagged.source else tagged.replace(source=job.plugin or job.id)
 
     def preview(self, job_id: str, at: datetime | None = None) -> list[PostDraft]:
         """The drafts ``job_id`` would publish if it ran at ``at``; nothing is posted or changed.
