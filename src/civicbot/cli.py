@@ -18,6 +18,7 @@ from typing import Any
 
 import structlog
 
+from civicbot import cli_report
 from civicbot.__about__ import __version__
 from civicbot.errors import AuthenticationError, CivicbotError, ConfigError, JobError, PluginError
 
@@ -77,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run every plugin against the embedded sandbox")
     demo.add_argument("--duration", type=float, default=30.0, help="seconds (default 30)")
+    cli_report.add_parser(sub)
     return parser
 
 
@@ -340,6 +342,7 @@ _COMMANDS = {
     "pause": _set_paused,
     "resume": _set_paused,
     "demo": _demo,
+    "report": cli_report.run,
 }
 
 
