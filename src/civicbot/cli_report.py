@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
             print(path)
         return 0
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(render_html(report), encoding="utf-8")
+    # one process per core draws the charts of a many-account report
+    workers = min(4, os.cpu_count() or 1, len(report.accounts))
+    args.out.write_text(render_html(report, workers=workers), encoding="utf-8")
     print(args.out)
     return 0

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import functools
 import re
+import sys
 from html import escape
 from pathlib import Path
 
@@ -36,15 +38,22 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
 
 
+@functools.cache
+def _symbols(language: str) -> tuple[str, str]:
+    from babel.numbers import get_decimal_symbol, get_group_symbol
+
+    return str(get_decimal_symbol(language)), str(get_group_symbol(language))
+
+
 def format_cell(value: Cell, language: str) -> str:
-    """A number in the report's language (``2,5`` in French), text as is."""
+    """A number in the report's language (``1 234``, ``2,5`` in French), text as is."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
-    from babel.numbers import format_decimal
-
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(format_decimal(value, locale=language))
+    decimal, group = _symbols(language)
+    text = f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"
+    return text.replace(",", "\0").replace(".", decimal).replace("\0", group)
 
 
 def _table_html(table: Table, table_id: str, language: str, caption: str) -> str:
@@ -71,11 +80,34 @@ def _table_html(table: Table, table_id: str, language: str, caption: str) -> str
             "</div>")
 
 
-def render_fragment(report: Report, *, heading_level: int = 1) -> str:
+def _chart(item: tuple[Table, str]) -> str | None:
+    return chart_svg(*item)
+
+
+def draw_charts(items: list[tuple[Table, str]], workers: int = 1) -> list[str | None]:
+    """Every chart's SVG, in order; with ``workers`` > 1 drawn by that many processes (a
+    many-account report on a multi-core machine). Only for single-threaded programs such as
+    the ``civicbot report`` command: it forks."""
+    if workers <= 1 or len(items) < 2 * workers or sys.platform != "linux":
+        return [_chart(item) for item in items]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    import matplotlib.figure  # noqa: F401 - imported once, before forking
+
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(_chart, items, chunksize=max(1, len(items) // (4 * workers))))
+
+
+def render_fragment(report: Report, *, heading_level: int = 1, workers: int = 1) -> str:
     """The report's content in a ``<div class="civicbot-report" lang="…">`` with its own
     ``<style>``, to embed in another page (the desk); ``heading_level`` is the level of its
-    title (account sections and charts go one and two levels below)."""
+    title (account sections and charts go one and two levels below). ``workers``: see
+    :func:`draw_charts` (keep 1 in a threaded server)."""
     words = texts_for(report.language)
+    items = [(table, f"{_slug(account.name)}-{table.key.replace('_', '-')}-title")
+             for account in report.accounts for table in account.tables]
+    charts = iter(draw_charts(items, workers))
     h1, h2, h3 = (f"h{min(6, heading_level + i)}" for i in range(3))
     intro = words["intro"].format(start=report.start.isoformat(), end=report.end.isoformat(),
                                   days=(report.end - report.start).days)
@@ -97,10 +129,10 @@ def render_fragment(report: Report, *, heading_level: int = 1) -> str:
             title_id = f"{table_id}-title"
             parts.append(f'<section class="chart" aria-labelledby="{title_id}">'
                          f'<{h3} id="{title_id}">{escape(table.title)}</{h3}>')
+            svg = next(charts)
             if not table.rows:
                 parts.append(f"<p>{escape(words['no_data'])}</p></section>")
                 continue
-            svg = chart_svg(table, title_id)
             if svg is not None:
                 parts.append(f'<figure class="chart-figure" id="{table_id}-chart">{svg}</figure>')
             if table.note:
@@ -118,7 +150,7 @@ def render_fragment(report: Report, *, heading_level: int = 1) -> str:
     return "\n".join(parts)
 
 
-def render_html(report: Report) -> str:
+def render_html(report: Report, *, workers: int = 1) -> str:
     """A complete, self-contained HTML document (no script, no external resource)."""
     words = texts_for(report.language)
     return ("<!DOCTYPE html>\n"
@@ -127,7 +159,7 @@ def render_html(report: Report) -> str:
             "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
             "style-src 'unsafe-inline'; img-src data:\">\n"
             f"<title>{escape(words['title'])}</title>\n</head>\n<body>\n<main>\n"
-            f"{render_fragment(report)}\n</main>\n</body>\n</html>\n")
+            f"{render_fragment(report, workers=workers)}\n</main>\n</body>\n</html>\n")
 
 
 def write_csv(report: Report, folder: Path) -> list[Path]:
