@@ -30,9 +30,10 @@ _RC: dict[str, Any] = {
 }
 
 
-def chart_svg(table: Table, label_id: str) -> str | None:
+def chart_svg(table: Table, label_id: str, language: str = "fr") -> str | None:
     """The table's chart as an ``<svg>`` element (``None`` for a table without chart or rows);
-    ``label_id`` is the id of the element that names it (``aria-labelledby``)."""
+    ``label_id`` is the id of the element that names it (``aria-labelledby``); dates are
+    written in ``language``."""
     if table.chart is None or not table.rows:
         return None
     import matplotlib
@@ -47,12 +48,20 @@ def chart_svg(table: Table, label_id: str) -> str | None:
         fig = Figure(figsize=(8.0, height))
         ax = fig.add_subplot()
         _DRAW[table.chart](ax, table)
+        if table.chart in ("lines", "stacked"):
+            _date_axis(ax, language)
+        if table.chart != "stacked" and len(table.series) > 1:
+            # above the plot, under the title: never over the data
+            ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=len(table.series),
+                      frameon=False, borderaxespad=0.2)
         names = max((len(str(row[0])) for row in table.rows), default=0)
         left = min(0.45, 0.06 + 0.0085 * names) if table.chart in ("hbars", "hbar") else 0.1
-        rotated = table.chart == "bars" and len(table.rows) > 8
+        rotated = (table.chart == "bars" and len(table.rows) > 8) or \
+            table.chart in ("lines", "stacked")
         fig.subplots_adjust(left=left, right=0.7 if table.chart == "stacked" else 0.97,
-                            top=1 - 0.45 / height, bottom=(0.75 if rotated else 0.55) / height)
-        ax.set_title(table.title, loc="left", fontweight="bold")
+                            top=1 - 0.7 / height, bottom=(0.75 if rotated else 0.55) / height)
+        ax.set_title(table.title, loc="left", fontweight="bold",
+                     pad=24 if table.chart != "stacked" and len(table.series) > 1 else 6)
         ax.set_xlabel(table.axes[0])
         ax.set_ylabel(table.axes[1])
         buffer = io.StringIO()
@@ -64,16 +73,25 @@ def chart_svg(table: Table, label_id: str) -> str | None:
 
 
 def _bar_style(i: int) -> dict[str, Any]:
-    return {"color": COLOURS[i % len(COLOURS)], "hatch": HATCHES[i % len(HATCHES)],
+    # the hatch is drawn in the edge colour: black on the fill colour
+    return {"facecolor": COLOURS[i % len(COLOURS)], "hatch": HATCHES[i % len(HATCHES)],
             "edgecolor": "black", "linewidth": 0.6}
 
 
-def _date_axis(ax: Axes) -> None:
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+def _date_axis(ax: Axes, language: str) -> None:
+    from babel.dates import format_date
+    from matplotlib.dates import AutoDateLocator, num2date
+    from matplotlib.ticker import FuncFormatter
 
-    locator = AutoDateLocator()  # type: ignore[no-untyped-call]
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+    def label(value: float, _pos: int | None = None) -> str:
+        day = num2date(value).date()  # type: ignore[no-untyped-call]
+        return str(format_date(day, "d MMM yy", locale=language))
+
+    ax.xaxis.set_major_locator(AutoDateLocator(minticks=3, maxticks=6))  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_formatter(FuncFormatter(label))
+    ax.tick_params(axis="x", labelrotation=30)
+    for text in ax.get_xticklabels():
+        text.set_horizontalalignment("right")
 
 
 def _days(values: list[str]) -> list[float]:
@@ -91,8 +109,6 @@ def _lines(ax: Axes, table: Table) -> None:
                 color="black" if i == 0 else "#555555", linestyle=LINES[i % len(LINES)],
                 marker=MARKERS[i % len(MARKERS)], markevery=every, markersize=5,
                 linewidth=1.8)
-    _date_axis(ax)
-    ax.legend(frameon=False)
     ax.grid(axis="y", color="#dddddd")
 
 
@@ -111,7 +127,6 @@ def _stacked(ax: Axes, table: Table) -> None:
                         **_bar_style(i))
         bottom = top
     ax.set_ylim(bottom=0)
-    _date_axis(ax)
     ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.grid(axis="y", color="#dddddd")
 
@@ -134,7 +149,6 @@ def _grouped(ax: Axes, table: Table, horizontal: bool) -> None:
     else:
         ax.set_xticks(positions, names, rotation=90 if len(names) > 8 else 0)
         ax.grid(axis="y", color="#dddddd")
-    ax.legend(frameon=False)
 
 
 def _hbars(ax: Axes, table: Table) -> None:

@@ -80,11 +80,11 @@ def _table_html(table: Table, table_id: str, language: str, caption: str) -> str
             "</div>")
 
 
-def _chart(item: tuple[Table, str]) -> str | None:
+def _chart(item: tuple[Table, str, str]) -> str | None:
     return chart_svg(*item)
 
 
-def draw_charts(items: list[tuple[Table, str]], workers: int = 1) -> list[str | None]:
+def draw_charts(items: list[tuple[Table, str, str]], workers: int = 1) -> list[str | None]:
     """Every chart's SVG, in order; with ``workers`` > 1 drawn by that many processes (a
     many-account report on a multi-core machine). Only for single-threaded programs such as
     the ``civicbot report`` command: it forks."""
@@ -105,7 +105,8 @@ def render_fragment(report: Report, *, heading_level: int = 1, workers: int = 1)
     title (account sections and charts go one and two levels below). ``workers``: see
     :func:`draw_charts` (keep 1 in a threaded server)."""
     words = texts_for(report.language)
-    items = [(table, f"{_slug(account.name)}-{table.key.replace('_', '-')}-title")
+    items = [(table, f"{_slug(account.name)}-{table.key.replace('_', '-')}-title",
+              report.language)
              for account in report.accounts for table in account.tables]
     charts = iter(draw_charts(items, workers))
     h1, h2, h3 = (f"h{min(6, heading_level + i)}" for i in range(3))
