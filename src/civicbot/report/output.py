@@ -99,11 +99,13 @@ def draw_charts(items: list[tuple[Table, str, str]], workers: int = 1) -> list[s
         return list(pool.map(_chart, items, chunksize=max(1, len(items) // (4 * workers))))
 
 
-def render_fragment(report: Report, *, heading_level: int = 1, workers: int = 1) -> str:
-    """The report's content in a ``<div class="civicbot-report" lang="…">`` with its own
-    ``<style>``, to embed in another page (the desk); ``heading_level`` is the level of its
-    title (account sections and charts go one and two levels below). ``workers``: see
-    :func:`draw_charts` (keep 1 in a threaded server)."""
+def render_fragment(report: Report, *, heading_level: int = 1, workers: int = 1,
+                    style: bool = True) -> str:
+    """The report's content in a ``<div class="civicbot-report" lang="…">``, to embed in
+    another page (the desk); ``heading_level`` is the level of its title (account sections and
+    charts go one and two levels below). With ``style`` it starts with its ``<style>`` (else
+    put :data:`CSS` in the page's head). ``workers``: see :func:`draw_charts` (keep 1 in a
+    threaded server)."""
     words = texts_for(report.language)
     items = [(table, f"{_slug(account.name)}-{table.key.replace('_', '-')}-title",
               report.language)
@@ -112,7 +114,8 @@ def render_fragment(report: Report, *, heading_level: int = 1, workers: int = 1)
     h1, h2, h3 = (f"h{min(6, heading_level + i)}" for i in range(3))
     intro = words["intro"].format(start=report.start.isoformat(), end=report.end.isoformat(),
                                   days=(report.end - report.start).days)
-    parts = [f'<div class="civicbot-report" lang="{report.language}">', f"<style>{CSS}</style>",
+    parts = [f'<div class="civicbot-report" lang="{report.language}">',
+             f"<style>{CSS}</style>" if style else "",
              f"<{h1}>{escape(words['title'])}</{h1}>", f"<p>{escape(intro)}</p>"]
     if len(report.accounts) > 1:
         links = "".join(f'<li><a href="#account-{_slug(a.name)}">'
@@ -159,8 +162,9 @@ def render_html(report: Report, *, workers: int = 1) -> str:
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
             "style-src 'unsafe-inline'; img-src data:\">\n"
-            f"<title>{escape(words['title'])}</title>\n</head>\n<body>\n<main>\n"
-            f"{render_fragment(report, workers=workers)}\n</main>\n</body>\n</html>\n")
+            f"<title>{escape(words['title'])}</title>\n<style>{CSS}</style>\n</head>\n"
+            f"<body>\n<main>\n{render_fragment(report, workers=workers, style=False)}\n"
+            "</main>\n</body>\n</html>\n")
 
 
 def write_csv(report: Report, folder: Path) -> list[Path]:
