@@ -47,6 +47,11 @@ def chart_svg(table: Table, label_id: str, language: str = "fr") -> str | None:
         # fixed margins: a layout engine would draw every chart twice
         fig = Figure(figsize=(8.0, height))
         ax = fig.add_subplot()
+        # few ticks on the value axis: easier to read, and each tick costs a few ms to draw
+        from matplotlib.ticker import MaxNLocator
+
+        value_axis = ax.xaxis if table.chart in ("hbars", "hbar") else ax.yaxis
+        value_axis.set_major_locator(MaxNLocator(nbins=5, integer=True))
         _DRAW[table.chart](ax, table)
         if table.chart in ("lines", "stacked"):
             _date_axis(ax, language)
