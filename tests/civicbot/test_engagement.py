@@ -115,3 +115,16 @@ def test_a_dry_run_or_preview_takes_no_snapshot(civicbot_make_bot: Any,
     assert bot.scheduler.preview(JOB_ID) == []
     assert bot.state.store.last_snapshot(bot.name) is None
     assert not [r for r in civicbot_sandbox.requests if "statuses" in r.path]
+
+
+def test_statuses_page_without_mastodon_py_internals() -> None:
+    """Another Mastodon.py layout: its public method, converted to plain JSON."""
+    from civicbot.builtin.engagement import statuses_page
+
+    class Client:
+        def account_statuses(self, account_id: str, **params: Any) -> list[dict[str, Any]]:
+            assert (account_id, params) == ("7", {"max_id": "99", "limit": 40})
+            return [{"id": "98", "created_at": datetime(2026, 12, 1, 9, tzinfo=UTC)}]
+
+    assert statuses_page(Client(), "7", max_id="99", limit=40) == [
+        {"id": "98", "created_at": "2026-12-01T09:00:00Z"}]

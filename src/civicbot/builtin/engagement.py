@@ -18,6 +18,7 @@ from civicbot.bot import Bot
 from civicbot.hookspecs import hookimpl
 from civicbot.jobs import Job, JobContext, every
 from civicbot.state import AccountSnapshot, PostEngagement
+from civicbot.stream_wire import to_plain
 
 JOB_ID = "core.engagement"
 #: Posts younger than this are counted again at every snapshot.
@@ -35,6 +36,21 @@ def _aware(value: Any) -> datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
+def statuses_page(client: Any, account_id: str, **params: Any) -> list[Mapping[str, Any]]:
+    """One page of the account's statuses as plain JSON (Mastodon.py's typed entities cost
+    milliseconds each; see :func:`civicbot.stream_wire.notifications_page`)."""
+    request = getattr(client, "_Mastodon__api_request", None)
+    if request is not None:
+        query = {k: v for k, v in params.items() if v is not None}
+        response = request("GET", f"/api/v1/accounts/{account_id}/statuses", query,
+                           return_response_object=True)
+        data = response.json()
+        if isinstance(data, list):
+            return [s for s in data if isinstance(s, dict)]
+    page: list[Mapping[str, Any]] = to_plain(client.account_statuses(account_id, **params))
+    return page
+
+
 def take_snapshot(bot: Bot, now: datetime) -> tuple[AccountSnapshot, list[PostEngagement]]:
     """Read the account's counters and its posts of the last 30 days from the instance, and
     record them in the state store. Raises :class:`civicbot.PublishError` when the instance
@@ -47,9 +63,7 @@ def take_snapshot(bot: Bot, now: datetime) -> tuple[AccountSnapshot, list[PostEn
     max_id: str | None = None
     while True:
         def fetch(before: str | None = max_id) -> list[Mapping[str, Any]]:
-            page: list[Mapping[str, Any]] = client.account_statuses(me["id"], max_id=before,
-                                                                    limit=PAGE)
-            return page
+            return statuses_page(client, str(me["id"]), max_id=before, limit=PAGE)
 
         page = call(fetch)
         if not page:
