@@ -46,6 +46,7 @@ def run_demo(duration: float = 30.0, out: TextIO | None = None) -> int:
             if job_id in bot.jobs:
                 bot.scheduler.run(bot.jobs[job_id], bot.now(), record=False)
         printed = 0
+        shown_scheduled: set[Any] = set()
         deadline = time.monotonic() + duration
         injected = False
         try:
@@ -59,6 +60,11 @@ def run_demo(duration: float = 30.0, out: TextIO | None = None) -> int:
                     print(render(status, sandbox), file=out)
                     out.flush()
                 printed = len(statuses)
+                for scheduled in list(sandbox.scheduled_statuses):
+                    if scheduled.get("id") not in shown_scheduled:
+                        shown_scheduled.add(scheduled.get("id"))
+                        print(render_scheduled(scheduled), file=out)
+                        out.flush()
                 time.sleep(0.2)
         except KeyboardInterrupt:
             pass
@@ -66,8 +72,12 @@ def run_demo(duration: float = 30.0, out: TextIO | None = None) -> int:
             bot.stop()
         for status in list(sandbox.statuses)[printed:]:
             print(render(status, sandbox), file=out)
-        print(f"{len(sandbox.statuses)} posts published. Try it on your own instance: "
-              "see README.md, 'Connect a real account'.", file=out)
+        count = len(sandbox.statuses)
+        planned = len(sandbox.scheduled_statuses)
+        print(f"{count} {'post' if count == 1 else 'posts'} published"
+              + (f", {planned} scheduled on the instance" if planned else "")
+              + ". Try it on your own instance: see README.md, 'Connect a real account'.",
+              file=out)
     return 0
 
 
@@ -106,13 +116,30 @@ def render(status: dict[str, Any], sandbox: SandboxInstance) -> str:
     lines = ["╭─ " + " · ".join(head)]
     if parent is not None:
         who = (parent.get("account") or {}).get("acct", "?")
-        said = html_to_text(parent.get("content", ""), drop_mentions=True)
-        lines.append(f"│ ↳ in reply to @{who}: « {said[:80]} »")
+        said = " ".join(html_to_text(parent.get("content", ""), drop_mentions=True).split())
+        if len(said) > 80:
+            said = said[:79].rstrip() + "…"
+        lines.append(f"│ ↳ in reply to @{who}: « {said} »")
     if status.get("spoiler_text"):
         lines.append(f"│ ⚠ CW: {status['spoiler_text']}")
     for line in html_to_text(status.get("content", "")).splitlines() or [""]:
         lines.append(f"│ {line}")
     for media in status.get("media_attachments") or []:
+        lines.append(f"│ 🖼 image — alt text: {media.get('description')}")
+    lines.append("╰─")
+    return "\n".join(lines)
+
+
+def render_scheduled(scheduled: dict[str, Any]) -> str:
+    """A post scheduled on the instance itself (native scheduling), not yet public."""
+    params = scheduled.get("params") or {}
+    head = ["scheduled on the instance", f"for {scheduled.get('scheduled_at')}",
+            str(params.get("visibility") or "public"), str(params.get("language") or "?")]
+    lines = ["╭─ " + " · ".join(head)]
+    if params.get("spoiler_text"):
+        lines.append(f"│ ⚠ CW: {params['spoiler_text']}")
+    lines.extend(f"│ {line}" for line in (str(params.get("text") or "").splitlines() or [""]))
+    for media in scheduled.get("media_attachments") or []:
         lines.append(f"│ 🖼 image — alt text: {media.get('description')}")
     lines.append("╰─")
     return "\n".join(lines)

@@ -65,7 +65,9 @@ def civicbot_sandbox() -> Iterator[SandboxInstance]:
 def civicbot_make_bot(
     civicbot_sandbox: SandboxInstance, tmp_path: Path
 ) -> Iterator[Callable[..., Bot]]:
-    """Factory of bots wired to ``civicbot_sandbox``."""
+    """Factory of bots wired to ``civicbot_sandbox``. Only the plugins named in ``plugins`` are
+    loaded, unless ``load_entry_points=True`` (the installed plugins too, e.g. ``auto_reply``
+    to test a command end to end)."""
     bots: list[Bot] = []
 
     def make(
@@ -75,11 +77,13 @@ def civicbot_make_bot(
         state: str | Path | None = None,
         sandbox: SandboxInstance | None = None,
         dry_run: bool = False,
+        load_entry_points: bool = False,
     ) -> Bot:
         target = sandbox or civicbot_sandbox
         merged = _merge({"stream": FAST_STREAM}, config or {})
         bot = Bot(target.url, access_token=target.access_token, plugins=plugins, config=merged,
-                  state=state or tmp_path / "state.sqlite3", dry_run=dry_run)
+                  state=state or tmp_path / "state.sqlite3", dry_run=dry_run,
+                  load_entry_points=load_entry_points)
         bot.publisher.backoff_initial = 0.01
         bot.publisher.backoff_max = 0.05
         bots.append(bot)

@@ -120,8 +120,8 @@ def test_cli_preview_prints_json_lines(tmp_path, capsys):
     assert code == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     key = "scheduled_posts:festival:2026-07-10T16:00:00+00:00"
-    common = {"visibility": "public", "spoiler_text": "Festival", "language": "fr",
-              "scheduled_at": None}
+    common = {"channel": "mastodon", "visibility": "public", "spoiler_text": "Festival",
+              "language": "fr", "scheduled_at": None}
     assert lines == [
         {**common, "text": "Festival, vendredi 10 juillet 2026 : programme sur https://www.blois.fr",
          "in_reply_to": None, "dedup_key": key,
