@@ -18,6 +18,7 @@ from typing import Any
 
 import structlog
 
+from civicbot import cli_report
 from civicbot.__about__ import __version__
 from civicbot.errors import AuthenticationError, CivicbotError, ConfigError, JobError, PluginError
 
@@ -88,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     from civicbot import cli_approvals
 
     _COMMANDS.update(cli_approvals.register(sub))
+
+    cli_report.add_parser(sub)
     return parser
 
 
@@ -360,6 +363,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "resume": _set_paused,
     "demo": _demo,
     "ask": _ask,
+    "report": cli_report.run,
 }
 
 
