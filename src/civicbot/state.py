@@ -151,6 +151,8 @@ class AuditEntry:
     action: str
     detail: str
 
+
+@dataclass(frozen=True)
 class AccountSnapshot:
     """An account's counters on one day (the engagement snapshot; aggregate counts only)."""
 
