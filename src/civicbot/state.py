@@ -70,7 +70,7 @@ CREATE INDEX IF NOT EXISTS approvals_state ON approvals (state, run_time);
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     at TEXT NOT NULL, who TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL
-
+);
 CREATE TABLE IF NOT EXISTS engagement_accounts (
     account TEXT NOT NULL, day TEXT NOT NULL, taken_at TEXT NOT NULL,
     followers INTEGER NOT NULL, following INTEGER NOT NULL, statuses INTEGER NOT NULL,
@@ -608,7 +608,7 @@ class SQLiteStateStore(StateStore):
                       int(p.is_reply), p.counted_on.isoformat()) for p in posts])
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
 
     _SNAPSHOT_COLS = "day, taken_at, followers, following, statuses"
