@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from civicbot import (
+    ChannelNames,
     ConfigPath,
     CronExpression,
     Duration,
@@ -176,6 +177,7 @@ class DigestConfig(PluginConfig):
     empty: Empty | None = None
     templates: Templates | None = None
     misfire_grace: Duration | None = None
+    channels: ChannelNames | None = None
     #: At most this many events (the earliest); a last line says how many more there are.
     max_events: int = Field(default=40, ge=1, le=500)
 
@@ -200,6 +202,7 @@ class NewEventsConfig(PluginConfig):
     max_per_run: int = Field(default=5, ge=1)
     hashtags: list[str] | None = None
     visibility: Visibility = "public"
+    channels: ChannelNames | None = None
 
     _hashtags = field_validator("hashtags")(_check_hashtags)
 
@@ -214,6 +217,7 @@ class RemindersConfig(PluginConfig):
     max_per_run: int = Field(default=5, ge=1)
     hashtags: list[str] | None = None
     visibility: Visibility = "public"
+    channels: ChannelNames | None = None
 
     _hashtags = field_validator("hashtags")(_check_hashtags)
 

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from civicbot import ConfigPath, CronExpression, Duration, PluginConfig
+from civicbot import ChannelNames, ConfigPath, CronExpression, Duration, PluginConfig
 from civicbot_scheduled_posts.templates import RESERVED_NAMES, check_template
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")
@@ -65,6 +65,7 @@ class PostSpec(_Strict):
     thread: list[str] = []
     pin: bool = False
     native: bool = False
+    channels: ChannelNames | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -40,6 +40,7 @@ def civicbot_register_jobs(register: Callable[[Job], None], bot: Bot) -> None:
             id=config.forecast.id, schedule=cron(config.forecast.cron),
             func=ForecastJob(ForecastService(bot, config)),
             description=f"weather forecast for {config.place} (Open-Meteo)",
+            channels=config.forecast.channels,
         ))
     if config.alerts is not None:
         register(Job(
@@ -49,6 +50,7 @@ def civicbot_register_jobs(register: Callable[[Job], None], bot: Bot) -> None:
                         f"{int(config.alerts.poll.total_seconds())}s)",
             # a poll missed while the bot was down is worth running at start
             misfire_grace=max(timedelta(days=1), config.alerts.poll),
+            channels=config.alerts.channels,
         ))
 
 

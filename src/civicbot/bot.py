@@ -217,6 +217,13 @@ class Bot:
                 PublishResult(draft=d, skipped="not for mastodon") for d in drafts]
 
     @property
+    def channel_names(self) -> tuple[str, ...]:
+        """``mastodon`` and the channels the plugins add (what ``channels: [...]`` may name)."""
+        relay = self._relay
+        added = relay.channels if relay is not None else self.hooks.channels(self)
+        return (MASTODON, *(c if isinstance(c, str) else c.name for c in added))
+
+    @property
     def channel_relay(self) -> ChannelRelay | None:
         """The queues of the other channels (None when no plugin adds a channel and the
         config names only ``mastodon``)."""

@@ -15,7 +15,7 @@ PUBLIC = [
     "at", "camel_hashtag", "cron",
     "every", "hookimpl", "hookspec", "html_to_text", "mastodon_length",
     "FetchError", "FetchResult", "Fetcher", "LastGood",
-    "split_text", "Channel", "ChannelRefused", "ChannelUnavailable", "Progress", "QueuedItem",
+    "split_text", "Channel", "ChannelNames", "ChannelRefused", "ChannelUnavailable", "Progress", "QueuedItem",
 ]
 
 
