@@ -65,6 +65,7 @@ class PostSpec(_Strict):
     thread: list[str] = []
     pin: bool = False
     native: bool = False
+    #: Where the post (and its thread) go (``[mastodon, bluesky]``); default: the top-level ``channels``.
     channels: ChannelNames | None = None
 
     @model_validator(mode="before")
