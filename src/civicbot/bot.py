@@ -220,8 +220,9 @@ class Bot:
     def channel_names(self) -> tuple[str, ...]:
         """``mastodon`` and the channels the plugins add (what ``channels: [...]`` may name)."""
         relay = self._relay
-        added = relay.channels if relay is not None else self.hooks.channels(self)
-        return (MASTODON, *(c if isinstance(c, str) else c.name for c in added))
+        if relay is not None:
+            return (MASTODON, *relay.channels)
+        return (MASTODON, *(channel.name for channel in self.hooks.channels(self)))
 
     @property
     def channel_relay(self) -> ChannelRelay | None:

@@ -135,3 +135,15 @@ def test_every_job_defining_entry_passes_its_channels_to_its_job(civicbot_make_b
     assert channels["noel"] == ("bluesky",)
     assert channels["meteo-matin"] == ("mastodon", "bluesky")
     assert channels["weather-alerts"] == ("bluesky",)
+
+
+def test_an_accounts_channels_are_checked_against_its_own_plugins(tmp_path, capsys):
+    text = ("accounts:\n  - name: mairie\n    mastodon: {api_base_url: sandbox}\n"
+            "    channels: [mastodon, bluesky]\n"
+            "    plugins:\n      bluesky: {handle: ville.bsky.social, app_password: x}\n"
+            "  - name: musee\n    mastodon: {api_base_url: sandbox}\n"
+            "    channels: [mastodon, bluesky]\n")
+    code, err = check(tmp_path, text, capsys)
+    assert code == 2
+    assert "CFG:9: accounts[1].channels[1]: unknown channel 'bluesky' (known: mastodon)" in err
+    assert "accounts[0].channels" not in err
