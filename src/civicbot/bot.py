@@ -23,6 +23,7 @@ from civicbot.hooks import Hooks
 from civicbot.jobs import Job
 from civicbot.plugins import CivicbotPluginManager, make_plugin_manager
 from civicbot.publisher import Publisher, PublishResult
+from civicbot.server import ServerInfo
 from civicbot.state import AccountState, SQLiteStateStore, StateStore
 
 if TYPE_CHECKING:
@@ -181,6 +182,35 @@ class Bot:
     def account_acct(self) -> str:
         """The bot's own ``user`` name (from ``verify_credentials``), once started."""
         return str(self.account.get("acct") or self.account.get("username") or "")
+
+    @property
+    def server(self) -> ServerInfo:
+        """What the account's server supports (software, idempotency, native scheduling,
+        character limit, streaming), read once from the instance documents."""
+        return self.publisher.server
+
+    def own_accts(self) -> set[str]:
+        """Every way the server writes the bot's own name, case-folded: ``bot`` (as
+        ``verify_credentials`` says), ``bot@host``, ``bot@host:port`` (snac, in statuses and
+        notifications)."""
+        username = str(self.account.get("username") or self.account_acct.partition("@")[0])
+        if not username:
+            return set()
+        from urllib.parse import urlsplit
+
+        names = {username, self.account_acct}
+        parts = urlsplit(self.settings.mastodon.api_base_url)
+        for host in (parts.netloc, parts.hostname):
+            if host:
+                names.add(f"{username}@{host}")
+        return {n.casefold() for n in names if n}
+
+    def is_own_account(self, account: Mapping[str, Any]) -> bool:
+        """True for the bot's own account, by id or by any form of its name."""
+        own_id = self.account.get("id")
+        if own_id is not None and str(account.get("id")) == str(own_id):
+            return True
+        return str(account.get("acct") or "").lstrip("@").casefold() in self.own_accts()
 
     @property
     def paused(self) -> bool:
@@ -344,6 +374,7 @@ class Bot:
         self.started_at = time.monotonic()
         self.account = self._verify_credentials()
         self.log = self.log.bind(acct=self.account_acct)
+        self._log_server()
         if not self.dry_run:
             self.publisher.resend_pending()
         self.hooks.startup(self)
@@ -356,6 +387,21 @@ class Bot:
         self.stream = StreamSupervisor(self)
         self.stream.start()
         self.log.info("bot started", dry_run=self.dry_run, jobs=len(self.jobs))
+
+    def _log_server(self) -> None:
+        """Say at start what the server supports and what civicbot does about it."""
+        try:
+            info = self.server.describe()
+            info["max_characters"] = self.publisher.max_characters
+        except Exception as exc:  # never prevent a start
+            self.log.warning("could not read what the server supports", error=str(exc))
+            return
+        self.log.info("server capabilities", **{k: v for k, v in info.items()
+                                                 if k != "streaming"})
+        if not self.server.native_scheduling:
+            self.log.info("native scheduling off: the server cannot list the posts it holds; "
+                          "posts are scheduled locally", software=self.server.software)
+        self.state.namespace("core").set("server", info)
 
     def _verify_credentials(self) -> dict[str, Any]:
         try:

@@ -83,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--duration", type=float, default=30.0, help="seconds (default 30)")
     demo.add_argument("--verbose", action="store_true",
                       help="show the bot's log lines too (hidden by default)")
+    demo.add_argument("--server", choices=["mastodon", "gotosocial", "snac"], default="mastodon",
+                      help="which server the sandbox behaves like (default mastodon)")
     return parser
 
 
@@ -247,6 +249,7 @@ def _status(args: argparse.Namespace) -> int:
                 "account": account.name,
                 "health": store.kv_get(account.name, "core", "health"),
                 "paused": bool(store.kv_get(account.name, "core", "paused")),
+                "server": store.kv_get(account.name, "core", "server"),
                 "cursor": store.get_cursor(account.name, "notifications"),
                 "posts_sent": store.count_posts(account.name, "sent"),
                 "posts_pending": store.count_posts(account.name, "pending"),
@@ -265,8 +268,18 @@ def _status(args: argparse.Namespace) -> int:
     from civicbot.status_text import format_status
 
     for item in report:
-        print("\n".join(format_status(item)))
+        lines = format_status(item)
+        if item.get("server"):
+            lines.insert(1, f"  {server_line(item['server'], (item['health'] or {}).get('transport'))}")
+        print("\n".join(lines))
     return EXIT_OK
+
+
+def server_line(server: dict[str, Any], transport: str | None) -> str:
+    """What the server supports and what civicbot does about it, in one line."""
+    from civicbot.server import server_summary
+
+    return server_summary(server, transport)
 
 
 def _set_paused(args: argparse.Namespace) -> int:
@@ -319,7 +332,7 @@ def _demo(args: argparse.Namespace) -> int:
         from civicbot.logging import configure_logging
 
         configure_logging(args.log_format or "auto", "critical")
-    code: int = run_demo(duration=args.duration)
+    code: int = run_demo(duration=args.duration, server=args.server)
     return code
 
 

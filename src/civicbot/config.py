@@ -102,6 +102,13 @@ class StreamConfig(StrictModel):
     backoff_max: Duration = timedelta(seconds=60)
     #: With ``transport: poll`` (or when the server has no streaming), how often to ask.
     poll_interval: Duration = timedelta(seconds=30)
+    #: While residents are talking (a mention in the last round), poll this often, backing
+    #: off to ``poll_interval`` when idle (never faster than the rate limit allows).
+    poll_interval_busy: Duration = timedelta(seconds=5)
+    #: Streaming failing this long (3 times at least) while REST answers: poll instead...
+    fallback_after: Duration = timedelta(seconds=30)
+    #: ...and try streaming again this often.
+    stream_retry: Duration = timedelta(minutes=10)
     #: Mentions older than this (first start, long outage) are recorded as seen, not answered.
     max_mention_age: Duration = timedelta(hours=24)
     #: Notifications waiting for the plugins; when full, the stream reader waits.

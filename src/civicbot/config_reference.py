@@ -132,6 +132,13 @@ CORE_NOTES: dict[tuple[str, str], tuple[str, Any]] = {
     ("StreamConfig", "backoff_max"): ("Longest wait between reconnection attempts.", None),
     ("StreamConfig", "poll_interval"): ("How often notifications are fetched when streaming is "
                                         "unavailable (`poll` transport).", None),
+    ("StreamConfig", "poll_interval_busy"): ("Polling interval right after a mention; it "
+                                             "doubles back to `poll_interval` when idle.", None),
+    ("StreamConfig", "fallback_after"): ("Streaming failing this long (three times at least) "
+                                         "while REST answers: notifications are polled "
+                                         "instead.", None),
+    ("StreamConfig", "stream_retry"): ("While polling after streaming failed, how often "
+                                       "streaming is tried again.", None),
     ("StreamConfig", "queue_size"): ("Notifications waiting to be handled before the stream "
                                      "waits for the handlers.", None),
     ("LogConfig", "format"): ("`console` (readable), `json` (one JSON object per line, for "

@@ -26,22 +26,32 @@ from civicbot.text import html_to_text
 FIRST_PARTY = ("scheduled_posts", "event_digest", "weather", "auto_reply")
 
 
-def run_demo(duration: float = 30.0, out: TextIO | None = None) -> int:
-    """Run the demo for ``duration`` seconds; return the exit code."""
+def run_demo(duration: float = 30.0, out: TextIO | None = None,
+             server: str = "mastodon") -> int:
+    """Run the demo for ``duration`` seconds against a sandbox behaving like ``server``
+    (``mastodon``, ``gotosocial`` or ``snac``); return the exit code."""
     out = out or sys.stdout
     log = structlog.get_logger("civicbot.demo")
     with tempfile.TemporaryDirectory(prefix="civicbot-demo-") as tmp, \
-            SandboxInstance(heartbeat_interval=5.0) as sandbox, FakeWebServer() as web:
+            SandboxInstance(heartbeat_interval=5.0, profile=server) as sandbox, \
+            FakeWebServer() as web:
         data_dir = Path(tmp)
         sections, after_start, run_at_start = _plugin_sections(web, data_dir, log)
         bot = Bot(sandbox.url, access_token=sandbox.access_token, load_entry_points=True,
                   state=data_dir / "demo.sqlite3",
                   config={"plugins": sections, "timezone": "Europe/Paris", "language": "fr",
                           "stream": {"backoff_initial": "0.1s", "backoff_max": "1s"}})
-        print(f"civicbot demo — a fake Mastodon instance at {sandbox.url} "
+        kind = "Mastodon" if server == "mastodon" else f"{server} (Mastodon API)"
+        print(f"civicbot demo — a fake {kind} instance at {sandbox.url} "
               f"(@{sandbox.account_username}@{sandbox.domain}); plugins: "
               f"{', '.join(sections) or 'none'}; {duration:.0f} s\n", file=out)
         bot.start()
+        from civicbot.server import server_summary
+
+        if bot.stream is not None:
+            bot.stream.wait_state({"connected", "polling"}, timeout=5.0)
+        print(server_summary(bot.server.describe(), bot.stream.transport if bot.stream else None)
+              + "\n", file=out)
         for job_id in run_at_start:  # e.g. the morning forecast, so it shows at once
             if job_id in bot.jobs:
                 bot.scheduler.run(bot.jobs[job_id], bot.now(), record=False)
