@@ -246,6 +246,15 @@ def _parse_at(text: str, bot: Any) -> datetime:
     return when.replace(tzinfo=bot.timezone) if when.tzinfo is None else when
 
 
+def _channel_counts(store: Any, account: Any) -> dict[str, dict[str, int]]:
+    """Sent, pending and failed posts of the account's other channels (Bluesky...): the
+    channels its config names, and any plugin section with a queue in the store."""
+    names = {n for n in account.channels if n != "mastodon"} | {
+        s for s in account.plugins if store.count_posts(f"{account.name}#{s}")}
+    return {name: {state: store.count_posts(f"{account.name}#{name}", state)
+                   for state in ("sent", "pending", "failed")} for name in sorted(names)}
+
+
 def _status(args: argparse.Namespace) -> int:
     from civicbot.config import load_config
     from civicbot.state import SQLiteStateStore
@@ -264,6 +273,7 @@ def _status(args: argparse.Namespace) -> int:
                 "posts_sent": store.count_posts(account.name, "sent"),
                 "posts_pending": store.count_posts(account.name, "pending"),
                 "sources": store.kv_items(account.name, "sources"),
+                "channels": _channel_counts(store, account),
                 "last_posts": [
                     {"dedup_key": p.dedup_key, "status_id": p.status_id, "sent_at": p.sent_at}
                     for p in store.recent_posts(account.name, 5)
