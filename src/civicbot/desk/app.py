@@ -284,7 +284,8 @@ def _write_context(desk: Desk, record: Any, **values: Any) -> dict[str, Any]:
     bot = desk.bot(record.account if record else values.get("account"))
     form: dict[str, Any] = {"text": "", "cw": "", "visibility": "public",
                             "language": bot.language, "when": "now", "at": "",
-                            "account": bot.name, "media": []}
+                            "account": bot.name, "media": [],
+                            "channels": list(bot.settings.channels)}
     if record is not None:
         drafts = [draft_from_json(d) for d in record.drafts]
         form.update(text=f"\n{posts.THREAD_SEPARATOR}\n".join(d.text for d in drafts),
@@ -293,10 +294,12 @@ def _write_context(desk: Desk, record: Any, **values: Any) -> dict[str, Any]:
                     at=record.run_time.astimezone(bot.timezone).strftime("%Y-%m-%dT%H:%M"),
                     account=record.account,
                     media=[{"path": str(m.path), "description": m.description}
-                           for m in drafts[0].media])
+                           for m in drafts[0].media],
+                    channels=list(drafts[0].channels or bot.settings.channels))
     form.update(values)
     approval_required = desk.config.approval.desk_posts == "required"
     return {"record": record, "form": form, "limit": bot.publisher.max_characters,
+            "channel_names": bot.channel_names,
             "timezone": str(bot.timezone), "approval_required": approval_required,
             "parts": values.get("parts"), "errors": values.get("errors", [])}
 
@@ -321,6 +324,12 @@ async def write(request: Request) -> Response:
         "at": str(form.get("at") or ""), "account": bot.name,
     }
     errors: list[str] = []
+    channels: tuple[str, ...] | None = None
+    if len(bot.channel_names) > 1:  # Mastodon and at least one other channel: the team chooses
+        channels = tuple(c for c in bot.channel_names if c in form.getlist("channels"))
+        values["channels"] = list(channels)
+        if not channels:
+            errors.append(_t("Choose at least one channel."))
     media, kept = _media_from_form(desk, bot, form, record, errors, _t)
     values["media"] = kept
     when = None
@@ -331,7 +340,7 @@ async def write(request: Request) -> Response:
             errors.append(f"{_t('Date and time')}: ?")
     post = posts.DeskPost(text=values["text"], spoiler_text=values["cw"],
                           visibility=values["visibility"], language=values["language"],
-                          when=when, media=media)
+                          when=when, media=media, channels=channels)
     if not values["text"].strip():
         errors.append(_t("The post needs a text."))
     if form.get("action") == "preview" or errors:

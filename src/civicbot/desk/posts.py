@@ -49,6 +49,8 @@ class DeskPost:
     language: str = "fr"
     when: datetime | None = None  # None: now
     media: list[Media] = field(default_factory=list)
+    #: Where it goes (``("mastodon", "bluesky")``); None: the account's ``channels``.
+    channels: tuple[str, ...] | None = None
 
     def parts(self) -> list[str]:
         chunks: list[str] = []
@@ -70,7 +72,8 @@ class DeskPost:
                 visibility=self.visibility,  # type: ignore[arg-type]
                 spoiler_text=self.spoiler_text, language=self.language,
                 media=self.media if i == 0 else [],
-                in_reply_to=PREVIOUS if i else None, source=f"desk ({author})"))
+                in_reply_to=PREVIOUS if i else None, source=f"desk ({author})",
+                channels=self.channels))
         return out
 
 

@@ -42,6 +42,8 @@ FR: dict[str, str] = {
     "Alt text": "Texte alternatif",
     "Visibility": "Visibilité",
     "Language": "Langue",
+    "Channels": "Réseaux",
+    "Choose at least one channel.": "Choisissez au moins un réseau.",
     "public": "public",
     "unlisted": "non listé",
     "private": "abonnés",
