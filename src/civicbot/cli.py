@@ -75,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
         pause.add_argument("--config", required=True, type=Path)
         pause.add_argument("--account", default=None, help="one account (default: all)")
 
+    from civicbot import cli_migrate
+
+    cli_migrate.add_parser(sub)
+
     demo = sub.add_parser("demo", help="run every plugin against the embedded sandbox")
     demo.add_argument("--duration", type=float, default=30.0, help="seconds (default 30)")
     return parser
@@ -248,11 +252,11 @@ def _parse_at(text: str, bot: Any) -> datetime:
 
 
 def _status(args: argparse.Namespace) -> int:
+    from civicbot.cli_migrate import open_config_store
     from civicbot.config import load_config
-    from civicbot.state import SQLiteStateStore
 
     config = load_config(args.config)
-    store = SQLiteStateStore(config.core.state)
+    store = open_config_store(config)
     try:
         report: list[dict[str, Any]] = []
         for account in config.accounts:
@@ -289,14 +293,15 @@ def _status(args: argparse.Namespace) -> int:
 
 def _set_paused(args: argparse.Namespace) -> int:
     """Write the pause flag in the state store: a running daemon reads it before every post."""
+    from civicbot.cli_migrate import open_config_store
     from civicbot.config import load_config
-    from civicbot.state import AccountState, SQLiteStateStore
+    from civicbot.state import AccountState
 
     config = load_config(args.config)
     paused = args.command == "pause"
     names = [config.account(args.account).name] if args.account else \
         [a.name for a in config.accounts]
-    store = SQLiteStateStore(config.core.state)
+    store = open_config_store(config)
     try:
         for name in names:
             AccountState(store, name).namespace("core").set("paused", paused)
@@ -329,6 +334,12 @@ def _demo(args: argparse.Namespace) -> int:
     return code
 
 
+def _migrate(args: argparse.Namespace) -> int:
+    from civicbot.cli_migrate import run
+
+    return run(args)
+
+
 _COMMANDS = {
     "run": _run,
     "check-config": _check_config,
@@ -340,6 +351,7 @@ _COMMANDS = {
     "pause": _set_paused,
     "resume": _set_paused,
     "demo": _demo,
+    "migrate": _migrate,
 }
 
 

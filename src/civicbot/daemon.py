@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import structlog
 
@@ -25,7 +26,8 @@ from civicbot.errors import AuthenticationError, CivicbotError
 from civicbot.logging import ensure_logging
 from civicbot.metrics import METRICS_PLUGIN, ReplyCounter
 from civicbot.plugins import make_plugin_manager
-from civicbot.state import SQLiteStateStore, StateStore
+from civicbot.state import SQLiteStateStore, StateStore, open_state_store
+from civicbot.state_lock import StateFileLock
 
 HEALTHY_STREAM_STATES = frozenset({"connected", "polling"})
 
@@ -40,8 +42,8 @@ class Daemon:
         self.http_address = http or config.core.http
         ensure_logging(config.core.log.format, config.core.log.level)
         self.log = structlog.get_logger("civicbot.daemon").bind(account="*")
-        self.store: StateStore = SQLiteStateStore(":memory:" if self.dry_run
-                                                  else config.core.state)
+        self.store: StateStore = _open_store(config, self.dry_run)
+        self._state_lock: StateFileLock | None = None
         self.reply_counter = ReplyCounter()
         # entry points are scanned and loaded once for every account (not once per account)
         disabled = set.intersection(*(set(a.disable_plugins) for a in config.accounts))
@@ -85,6 +87,10 @@ class Daemon:
         """Start the endpoint and every account (in parallel); return once each has started
         or failed. Streams connect in the background (see :meth:`wait_ready`)."""
         self.started_at = time.monotonic()
+        if isinstance(self.store, SQLiteStateStore) and str(self.config.core.state) != ":memory:" \
+                and not self.dry_run and self._state_lock is None:
+            # SQLite serves one daemon: a second one on the same file is refused
+            self._state_lock = StateFileLock(self.config.core.state).acquire()
         if self.http_address:
             from civicbot.http import HealthServer
 
@@ -194,6 +200,9 @@ class Daemon:
             self._http.stop()
             self._http = None
         self.store.close()
+        if self._state_lock is not None:
+            self._state_lock.release()
+            self._state_lock = None
         self.log.info("daemon stopped")
 
     # -- health -------------------------------------------------------------------------------
@@ -235,6 +244,22 @@ class Daemon:
                 entry["stream"] = health
             report[bot.name] = entry
         return report
+
+
+def _open_store(config: Config, dry_run: bool) -> StateStore:
+    """The daemon's state store (a throw-away one in memory for a dry run)."""
+    if dry_run:
+        return SQLiteStateStore(":memory:")
+    from civicbot.logging import REDACTOR
+
+    secret = config.core.state_password
+    password = secret.get_secret_value() if secret is not None else None
+    if password:
+        REDACTOR.add(password)
+    url_password = urlsplit(str(config.core.state)).password
+    if url_password:
+        REDACTOR.add(url_password)
+    return open_state_store(config.core.state, password=password)
 
 
 def _entry_point_plugins(log: Any, disabled: set[str]) -> list[tuple[str, Any]]:

@@ -45,3 +45,12 @@ class AuthenticationError(CivicbotError):
 
 class JobError(CivicbotError):
     """A job could not build its posts (for example every source of a digest failed)."""
+
+
+class LeaseLostError(PublishError):
+    """This daemon no longer holds the account's lease (another daemon took it over): nothing
+    is written or posted for that account; the draft stays pending for the new owner."""
+
+
+class StateInUseError(CivicbotError):
+    """Another daemon already uses this SQLite state file (SQLite is single-process)."""

@@ -1,0 +1,331 @@
+"""The PostgreSQL state store: one database shared by several daemons (``state: postgresql://...``).
+
+Same records as the SQLite store (every row scoped by account), through psycopg 3 and its
+connection pool, plus what a cluster needs: the ``leases`` table (which daemon serves which
+account, see :mod:`civicbot.cluster`) and *fencing*: once a daemon holds an account's lease it
+calls :meth:`PostgresStateStore.fence`, and from then on every write for that account runs in a
+transaction that first checks, with the lease row locked, that the lease still carries this
+daemon's owner id and epoch and has not expired. A daemon that lost the lease (frozen, cut from
+the database) gets :class:`~civicbot.errors.LeaseLostError` instead of writing, and the publisher
+asks :meth:`~civicbot.state.StateStore.check_lease` before every request that posts.
+
+The schema is versioned (:data:`MIGRATIONS`); migrations run at start in one transaction under an
+advisory lock, so daemons starting together do not race (``civicbot migrate`` runs them alone).
+Identifiers (status ids, notification ids, dedup keys) are text: never assumed numeric.
+
+psycopg is imported here only, and this module only when a ``postgresql://`` URL is configured.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from civicbot.errors import LeaseLostError
+from civicbot.state import PostRecord, StateStore
+
+T = TypeVar("T")
+
+#: The advisory lock key taken while migrating (any constant shared by every daemon).
+MIGRATION_LOCK = 0x63697669  # "civi"
+
+#: The schema, one step per version; a step is never edited once released, only appended to.
+MIGRATIONS: list[tuple[int, str]] = [
+    (1, """
+CREATE TABLE posts (
+    account TEXT NOT NULL,
+    dedup_key TEXT NOT NULL,
+    state TEXT NOT NULL,
+    status_id TEXT,
+    url TEXT,
+    payload TEXT NOT NULL,
+    error TEXT,
+    seq BIGINT GENERATED ALWAYS AS IDENTITY,
+    created_at TIMESTAMPTZ NOT NULL,
+    sent_at TIMESTAMPTZ,
+    PRIMARY KEY (account, dedup_key)
+);
+CREATE INDEX posts_state ON posts (account, state, seq);
+CREATE TABLE cursors (
+    account TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (account, name)
+);
+CREATE TABLE seen_notifications (
+    account TEXT NOT NULL, notification_id TEXT NOT NULL, handled_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (account, notification_id)
+);
+CREATE INDEX seen_notifications_handled ON seen_notifications (account, handled_at);
+CREATE TABLE kv (
+    account TEXT NOT NULL, namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (account, namespace, key)
+);
+CREATE TABLE job_runs (
+    account TEXT NOT NULL, job_id TEXT NOT NULL, last_run TEXT NOT NULL, outcome TEXT NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (account, job_id)
+);
+"""),
+    (2, """
+CREATE TABLE leases (
+    account TEXT PRIMARY KEY,
+    owner TEXT,
+    host TEXT,
+    pid INTEGER,
+    epoch BIGINT NOT NULL DEFAULT 0,
+    acquired_at TIMESTAMPTZ,
+    renewed_at TIMESTAMPTZ,
+    expires_at TIMESTAMPTZ
+);
+CREATE TABLE daemons (
+    owner TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    started_at TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL
+);
+"""),
+]
+
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value is not None else None
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password (for logs and ``civicbot status``)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    user = (parts.username or "") + ":***"
+    return urlunsplit(parts._replace(netloc=f"{user}@{netloc[-1]}"))
+
+
+def apply_migrations(conn: psycopg.Connection[Any]) -> list[int]:
+    """Bring the schema to :data:`SCHEMA_VERSION` under the advisory lock; return the versions
+    applied (empty when already up to date). Runs in one transaction: all or nothing."""
+    applied: list[int] = []
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        conn.execute("CREATE TABLE IF NOT EXISTS civicbot_schema ("
+                     " version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)")
+        row = conn.execute("SELECT COALESCE(MAX(version), 0) FROM civicbot_schema").fetchone()
+        current = int(row[0]) if row else 0
+        for version, sql in MIGRATIONS:
+            if version <= current:
+                continue
+            conn.execute(sql.encode())
+            conn.execute("INSERT INTO civicbot_schema (version, applied_at) VALUES (%s, %s)",
+                         (version, _now()))
+            applied.append(version)
+    return applied
+
+
+class PostgresStateStore(StateStore):
+    """The state in a PostgreSQL database; thread-safe (a pool of connections)."""
+
+    def __init__(self, url: str, *, password: str | None = None, min_size: int = 1,
+                 max_size: int = 8, migrate: bool = True, timeout: float = 10.0) -> None:
+        self.url = url
+        self.display = redact_url(url)
+        kwargs: dict[str, Any] = {"autocommit": True}
+        if password is not None:
+            kwargs["password"] = password
+        self._pool = ConnectionPool(url, min_size=min_size, max_size=max_size, kwargs=kwargs,
+                                    timeout=timeout, open=False, name="civicbot-state")
+        self._pool.open(wait=False)
+        self._fences: dict[str, tuple[str, int]] = {}
+        self._fence_lock = threading.Lock()
+        #: Versions applied by this store's start (empty when the schema was up to date).
+        self.migrated: list[int] = []
+        if migrate:
+            with self._pool.connection() as conn:
+                self.migrated = apply_migrations(conn)
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """A connection of the pool (autocommit; use ``conn.transaction()``)."""
+        with self._pool.connection() as conn:
+            yield conn
+
+    # -- fencing ------------------------------------------------------------------------------
+    def fence(self, account: str, owner: str, epoch: int) -> None:
+        """From now on, writes for ``account`` need the lease ``(owner, epoch)`` to be live."""
+        with self._fence_lock:
+            self._fences[account] = (owner, epoch)
+
+    def unfence(self, account: str) -> None:
+        with self._fence_lock:
+            self._fences.pop(account, None)
+
+    def _check(self, conn: psycopg.Connection[Any], account: str) -> None:
+        with self._fence_lock:
+            token = self._fences.get(account)
+        if token is None:
+            return
+        row = conn.execute("SELECT 1 FROM leases WHERE account=%s AND owner=%s AND epoch=%s"
+                           " AND expires_at > now() FOR SHARE",
+                           (account, token[0], token[1])).fetchone()
+        if row is None:
+            raise LeaseLostError(f"account {account}: this daemon no longer holds the lease "
+                                 f"(epoch {token[1]}); nothing is written or posted")
+
+    def check_lease(self, account: str) -> None:
+        with self._fence_lock:
+            if account not in self._fences:
+                return
+        try:
+            with self._pool.connection() as conn:
+                self._check(conn, account)
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise LeaseLostError(f"account {account}: cannot check the lease, the database is "
+                                 f"unreachable ({type(exc).__name__}); nothing is posted") from exc
+
+    def _write(self, account: str, fn: Callable[[psycopg.Connection[Any]], T]) -> T:
+        with self._pool.connection() as conn, conn.transaction():
+            self._check(conn, account)
+            return fn(conn)
+
+    def _one(self, sql: str, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        with self._pool.connection() as conn:
+            row: tuple[Any, ...] | None = conn.execute(sql.encode(), args).fetchone()
+            return row
+
+    def _all(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        with self._pool.connection() as conn:
+            return list(conn.execute(sql.encode(), args).fetchall())
+
+    def _exec(self, account: str, sql: str, args: tuple[Any, ...]) -> int:
+        return self._write(account, lambda conn: conn.execute(sql.encode(), args).rowcount)
+
+    # -- posts --------------------------------------------------------------------------------
+    _POST_COLS = "dedup_key, state, status_id, url, payload, error, created_at, sent_at"
+
+    @staticmethod
+    def _post(row: tuple[Any, ...]) -> PostRecord:
+        return PostRecord(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5],
+                          _iso(row[6]) or "", _iso(row[7]))
+
+    def get_post(self, account: str, dedup_key: str) -> PostRecord | None:
+        row = self._one(f"SELECT {self._POST_COLS} FROM posts WHERE account=%s AND dedup_key=%s",
+                        (account, dedup_key))
+        return self._post(row) if row else None
+
+    def add_pending(self, account: str, items: list[tuple[str, dict[str, Any]]]) -> None:
+        def insert(conn: psycopg.Connection[Any]) -> None:
+            for key, payload in items:
+                conn.execute("INSERT INTO posts (account, dedup_key, state, payload, created_at)"
+                             " VALUES (%s, %s, 'pending', %s, %s) ON CONFLICT DO NOTHING",
+                             (account, key, json.dumps(payload, ensure_ascii=False), _now()))
+
+        self._write(account, insert)
+
+    def mark_sent(self, account: str, dedup_key: str, status_id: str, url: str | None) -> None:
+        self._exec(account, "UPDATE posts SET state='sent', status_id=%s, url=%s, sent_at=%s,"
+                   " error=NULL WHERE account=%s AND dedup_key=%s",
+                   (status_id, url, _now(), account, dedup_key))
+
+    def mark_failed(self, account: str, dedup_key: str, error: str) -> None:
+        self._exec(account, "UPDATE posts SET state='failed', error=%s WHERE account=%s AND"
+                   " dedup_key=%s", (error, account, dedup_key))
+
+    def pending_posts(self, account: str) -> list[PostRecord]:
+        rows = self._all(f"SELECT {self._POST_COLS} FROM posts WHERE account=%s AND "
+                         "state='pending' ORDER BY seq", (account,))
+        return [self._post(r) for r in rows]
+
+    def recent_posts(self, account: str, limit: int = 10) -> list[PostRecord]:
+        rows = self._all(f"SELECT {self._POST_COLS} FROM posts WHERE account=%s AND"
+                         " state='sent' ORDER BY sent_at DESC, seq DESC LIMIT %s",
+                         (account, limit))
+        return [self._post(r) for r in rows]
+
+    def count_posts(self, account: str, state: str | None = None) -> int:
+        if state is None:
+            row = self._one("SELECT COUNT(*) FROM posts WHERE account=%s", (account,))
+        else:
+            row = self._one("SELECT COUNT(*) FROM posts WHERE account=%s AND state=%s",
+                            (account, state))
+        return int(row[0]) if row else 0
+
+    # -- notifications ------------------------------------------------------------------------
+    _SET_CURSOR = ("INSERT INTO cursors (account, name, value, updated_at) VALUES"
+                   " (%s, %s, %s, %s) ON CONFLICT (account, name) DO UPDATE SET"
+                   " value=excluded.value, updated_at=excluded.updated_at")
+
+    def get_cursor(self, account: str, name: str) -> str | None:
+        row = self._one("SELECT value FROM cursors WHERE account=%s AND name=%s",
+                        (account, name))
+        return str(row[0]) if row else None
+
+    def set_cursor(self, account: str, name: str, value: str) -> None:
+        self._exec(account, self._SET_CURSOR, (account, name, value, _now()))
+
+    def mark_notification(self, account: str, notification_id: str,
+                          cursor: str | None = None) -> None:
+        def record(conn: psycopg.Connection[Any]) -> None:
+            conn.execute("INSERT INTO seen_notifications VALUES (%s, %s, %s)"
+                         " ON CONFLICT DO NOTHING", (account, notification_id, _now()))
+            if cursor is not None:
+                conn.execute(self._SET_CURSOR.encode(),
+                             (account, "notifications", cursor, _now()))
+
+        self._write(account, record)
+
+    def notification_seen(self, account: str, notification_id: str) -> bool:
+        return self._one("SELECT 1 FROM seen_notifications WHERE account=%s AND "
+                         "notification_id=%s", (account, notification_id)) is not None
+
+    def prune_seen(self, account: str, before: datetime) -> int:
+        return self._exec(account, "DELETE FROM seen_notifications WHERE account=%s AND"
+                          " handled_at < %s", (account, before.astimezone(UTC)))
+
+    # -- key-value ----------------------------------------------------------------------------
+    def kv_get(self, account: str, namespace: str, key: str) -> Any | None:
+        row = self._one("SELECT value FROM kv WHERE account=%s AND namespace=%s AND key=%s",
+                        (account, namespace, key))
+        return json.loads(row[0]) if row else None
+
+    def kv_set(self, account: str, namespace: str, key: str, value: Any) -> None:
+        self._exec(account, "INSERT INTO kv (account, namespace, key, value, updated_at) VALUES"
+                   " (%s, %s, %s, %s, %s) ON CONFLICT (account, namespace, key) DO UPDATE SET"
+                   " value=excluded.value, updated_at=excluded.updated_at",
+                   (account, namespace, key, json.dumps(value, ensure_ascii=False), _now()))
+
+    def kv_delete(self, account: str, namespace: str, key: str) -> None:
+        self._exec(account, "DELETE FROM kv WHERE account=%s AND namespace=%s AND key=%s",
+                   (account, namespace, key))
+
+    def kv_items(self, account: str, namespace: str) -> dict[str, Any]:
+        rows = self._all("SELECT key, value FROM kv WHERE account=%s AND namespace=%s"
+                         " ORDER BY key", (account, namespace))
+        return {k: json.loads(v) for k, v in rows}
+
+    # -- jobs ---------------------------------------------------------------------------------
+    def get_job_run(self, account: str, job_id: str) -> tuple[datetime, str] | None:
+        row = self._one("SELECT last_run, outcome FROM job_runs WHERE account=%s AND"
+                        " job_id=%s", (account, job_id))
+        return (datetime.fromisoformat(row[0]), str(row[1])) if row else None
+
+    def set_job_run(self, account: str, job_id: str, run_time: datetime, outcome: str) -> None:
+        self._exec(account, "INSERT INTO job_runs (account, job_id, last_run, outcome,"
+                   " updated_at) VALUES (%s, %s, %s, %s, %s) ON CONFLICT (account, job_id)"
+                   " DO UPDATE SET last_run=excluded.last_run, outcome=excluded.outcome,"
+                   " updated_at=excluded.updated_at",
+                   (account, job_id, run_time.isoformat(), outcome, _now()))
+
+    def close(self) -> None:
+        self._pool.close()
