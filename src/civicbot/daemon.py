@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import structlog
@@ -26,8 +26,11 @@ from civicbot.errors import AuthenticationError, CivicbotError
 from civicbot.logging import ensure_logging
 from civicbot.metrics import METRICS_PLUGIN, ReplyCounter
 from civicbot.plugins import make_plugin_manager
-from civicbot.state import SQLiteStateStore, StateStore, open_state_store
+from civicbot.state import SQLiteStateStore, StateStore, is_postgres_url, open_state_store
 from civicbot.state_lock import StateFileLock
+
+if TYPE_CHECKING:
+    from civicbot.cluster import LeaseManager
 
 HEALTHY_STREAM_STATES = frozenset({"connected", "polling"})
 
@@ -49,9 +52,22 @@ class Daemon:
         disabled = set.intersection(*(set(a.disable_plugins) for a in config.accounts))
         found = _entry_point_plugins(self.log, disabled) if load_entry_points else []
         extra = [*found, *plugins, (METRICS_PLUGIN, self.reply_counter)]
-        self.bots = [Bot.from_settings(s, plugins=extra, dry_run=self.dry_run, store=self.store,
-                                       load_entry_points=False)
-                     for s in config.accounts]
+        self._extra_plugins = extra
+        #: With a PostgreSQL state, the leases of this daemon's share of the accounts (and
+        #: :attr:`bots` holds only the accounts it serves now); ``None`` otherwise.
+        self.leases: LeaseManager | None = None
+        if is_postgres_url(config.core.state) and not self.dry_run:
+            from civicbot.cluster import LeaseManager
+
+            self.leases = LeaseManager(self.store, [a.name for a in config.accounts],  # type: ignore[arg-type]
+                                       config.core.cluster, on_acquire=self._on_lease,
+                                       on_lose=self._on_lease_lost, log=self.log)
+            self.bots: list[Bot] = []
+        else:
+            self.bots = [Bot.from_settings(s, plugins=extra, dry_run=self.dry_run,
+                                           store=self.store, load_entry_points=False)
+                         for s in config.accounts]
+        self._bots_lock = threading.Lock()
         self.failed: dict[str, BaseException] = {}
         self._stop = threading.Event()
         self._stopped = False
@@ -96,8 +112,16 @@ class Daemon:
 
             self._http = HealthServer(self, self.http_address)
             self._http.start()
-        self.log.info("daemon starting", accounts=[b.name for b in self.bots],
+        self.log.info("daemon starting", accounts=[a.name for a in self.config.accounts],
                       dry_run=self.dry_run)
+        if self.leases is not None:
+            self.log.info("sharing the accounts through leases", owner=self.leases.owner,
+                          lease_ttl=self.leases.ttl)
+            self.leases.start()
+            self._monitor = threading.Thread(target=self._watch, daemon=True,
+                                             name="civicbot-daemon-monitor")
+            self._monitor.start()
+            return
         threads = [threading.Thread(target=self._start_bot, args=(bot,), daemon=True,
                                     name=f"civicbot-start-{bot.name}") for bot in self.bots]
         for thread in threads:
@@ -113,6 +137,32 @@ class Daemon:
             bot.start()
         except Exception as exc:  # one account's failure or bug never stops the others
             self._fail(bot, exc, "account failed to start; the others go on")
+
+    # -- leases (PostgreSQL state) ------------------------------------------------------------
+    def _on_lease(self, account: str, epoch: int) -> None:
+        """This daemon now holds ``account``: fence its writes, build and start its bot."""
+        assert self.leases is not None
+        self.store.fence(account, self.leases.owner, epoch)  # type: ignore[attr-defined]
+        settings = self.config.account(account)
+        bot = Bot.from_settings(settings, plugins=self._extra_plugins, dry_run=self.dry_run,
+                                store=self.store, load_entry_points=False)
+        with self._bots_lock:
+            self.bots = [*(b for b in self.bots if b.name != account), bot]
+            self.failed.pop(account, None)
+        if self._stop.is_set():
+            return
+        threading.Thread(target=self._start_bot, args=(bot,), daemon=True,
+                         name=f"civicbot-start-{account}").start()
+
+    def _on_lease_lost(self, account: str) -> None:
+        """``account`` is no longer ours (or is given to another daemon): stop its bot. Its
+        writes stay fenced, so nothing it still tries is written or posted."""
+        with self._bots_lock:
+            gone = [b for b in self.bots if b.name == account]
+            self.bots = [b for b in self.bots if b.name != account]
+            self.failed.pop(account, None)
+        for bot in gone:
+            self._stop_bot(bot)
 
     def _fail(self, bot: Bot, exc: BaseException, message: str) -> None:
         if bot.name in self.failed:
@@ -146,7 +196,7 @@ class Daemon:
                     self._ready.set()
                     self.log.info("every stream connected", seconds=round(self.ready_after, 3),
                                   failed=sorted(self.failed))
-            if self.failed and len(self.failed) == len(self.bots):
+            if self.failed and len(self.failed) == len(self.bots) and self.leases is None:
                 self._ready.set()
             self._stop.wait(0.02 if self.ready_after is None else 0.5)
 
@@ -170,12 +220,12 @@ class Daemon:
         try:
             self.start()
             while not self._stop.wait(0.5):
-                if self.failed and len(self.failed) == len(self.bots):
+                if self.failed and len(self.failed) == len(self.bots) and self.leases is None:
                     self.log.error("every account failed; stopping")
                     break
         finally:
             self.stop()
-        if self.failed and len(self.failed) == len(self.bots):
+        if self.failed and len(self.failed) == len(self.bots) and self.leases is None:
             error = next(iter(self.failed.values())) if len(self.bots) == 1 else None
             if isinstance(error, AuthenticationError):
                 raise error
@@ -188,6 +238,8 @@ class Daemon:
                 return
             self._stopped = True
         self._stop.set()
+        if self.leases is not None:
+            self.leases.halt()  # no lease taken while the bots stop
         threads = [threading.Thread(target=self._stop_bot, args=(bot,), daemon=True)
                    for bot in self.bots]
         for thread in threads:
@@ -196,6 +248,8 @@ class Daemon:
             thread.join(30)
         if self._monitor is not None:
             self._monitor.join(2)
+        if self.leases is not None:
+            self.leases.stop()  # after the bots stopped: the next owner never overlaps
         if self._http is not None:
             self._http.stop()
             self._http = None
