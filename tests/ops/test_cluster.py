@@ -17,6 +17,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,8 @@ def _install_echo_plugin(where: Path) -> None:
 class Cluster:
     """Sandboxes, a config on a PostgreSQL state, and the daemons started on it."""
 
-    def __init__(self, tmp_path: Path, state: str, accounts: int) -> None:
+    def __init__(self, tmp_path: Path, state: str, accounts: int,
+                 plugins: dict[str, Any] | None = None) -> None:
         self.tmp_path = tmp_path
         self.sandboxes = {f"commune{i:02d}": SandboxInstance(heartbeat_interval=0.5).start()
                           for i in range(accounts)}
@@ -66,7 +68,8 @@ class Cluster:
             "cluster": {"lease_ttl": f"{LEASE_TTL}s"},
             "accounts": [{"name": name, "mastodon": {"api_base_url": sb.url,
                                                      "access_token": sb.access_token}}
-                         for name, sb in self.sandboxes.items()]}
+                         for name, sb in self.sandboxes.items()],
+            "plugins": plugins or {}}
         self.config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
         self.procs: list[subprocess.Popen[bytes]] = []
         self.logs: list[Path] = []
@@ -113,8 +116,8 @@ class Cluster:
 def cluster_factory(civicbot_postgres_url: str, tmp_path: Path) -> Iterator[Any]:
     made: list[Cluster] = []
 
-    def make(accounts: int) -> Cluster:
-        cluster = Cluster(tmp_path, civicbot_postgres_url, accounts)
+    def make(accounts: int, plugins: dict[str, Any] | None = None) -> Cluster:
+        cluster = Cluster(tmp_path, civicbot_postgres_url, accounts, plugins)
         cluster.state_url = civicbot_postgres_url
         made.append(cluster)
         return cluster
@@ -248,6 +251,41 @@ def test_a_daemon_frozen_past_its_lease_publishes_nothing_when_it_wakes(cluster_
         assert replies_to(cluster.sandboxes[name]) == {early[name]: 1}
     # and it takes its share again, as a fresh owner (new epochs)
     wait_until(lambda: len(_held_by(cluster.owners(), first.pid)) == 2, 20, "first back")
+
+
+def test_a_post_due_during_a_takeover_is_published_once(cluster_factory: Any):
+    due = datetime.now(UTC) + timedelta(seconds=25)
+    text = "Collecte des sapins de Noël samedi matin"
+    cluster: Cluster = cluster_factory(4, {"scheduled_posts": {"posts": [
+        {"id": "sapins", "at": due.isoformat(), "text": text}]}})
+    first = cluster.spawn()
+    wait_until(lambda: len(_held_by(cluster.owners(), first.pid)) == 4, 30, "first daemon")
+    second = cluster.spawn()
+    wait_until(lambda: len(_held_by(cluster.owners(), second.pid)) == 2, 30, "rebalance")
+    lost = _held_by(cluster.owners(), first.pid)
+    wait = (due - datetime.now(UTC)).total_seconds() - 1.0
+    assert wait > 0, "the daemons took too long to start for this test's schedule"
+    time.sleep(wait)
+    first.send_signal(signal.SIGKILL)  # one second before the post is due
+    first.wait()
+    wait_until(lambda: all(o == str(second.pid) for o in cluster.owners().values()),
+               LEASE_TTL + 10, "the killed daemon's accounts taken over")
+
+    def published(name: str) -> int:
+        return sum(text in s["content"] for s in list(cluster.sandboxes[name].statuses))
+
+    try:
+        wait_until(lambda: all(published(n) >= 1 for n in cluster.sandboxes), 20,
+                   "the due post published on every account")
+    except TimeoutError as exc:
+        raise AssertionError(cluster.log_tail()) from exc
+    time.sleep(LEASE_TTL)  # room for a duplicate to show up
+    for name in cluster.sandboxes:
+        assert published(name) == 1, name
+        posts = _reply_posts(cluster.sandboxes[name])
+        assert sum(n for key, n in posts.items() if key.startswith("scheduled_posts:sapins")) \
+            == 1, (name, posts)
+    assert lost
 
 
 def test_a_second_daemon_on_one_sqlite_file_is_refused(tmp_path: Path):
