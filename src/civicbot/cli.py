@@ -253,6 +253,7 @@ def _parse_at(text: str, bot: Any) -> datetime:
 
 def _status(args: argparse.Namespace) -> int:
     from civicbot.cli_migrate import open_config_store
+    from civicbot.cluster_status import lease_fields, lease_line
     from civicbot.config import load_config
 
     config = load_config(args.config)
@@ -271,6 +272,7 @@ def _status(args: argparse.Namespace) -> int:
                     {"dedup_key": p.dedup_key, "status_id": p.status_id, "sent_at": p.sent_at}
                     for p in store.recent_posts(account.name, 5)
                 ],
+                **lease_fields(store, account.name),
             })
     finally:
         store.close()
@@ -286,6 +288,8 @@ def _status(args: argparse.Namespace) -> int:
               f"{', PAUSED' if item['paused'] else ''}")
         print(f"  cursor {item['cursor']}; posts sent {item['posts_sent']}, "
               f"pending {item['posts_pending']}")
+        if lease_line(item):
+            print(lease_line(item))
         for post in item["last_posts"]:
             print(f"  {post['sent_at']}  {post['status_id']}  {post['dedup_key']}")
     return EXIT_OK

@@ -154,7 +154,7 @@ class LeaseManager:
         with self._lock:
             held = {a: lease.epoch for a, lease in self.held.items()}
         try:
-            with self.store.connection() as conn, conn.transaction():
+            with self.store.connection(self.interval) as conn, conn.transaction():
                 conn.execute(
                     "INSERT INTO daemons (owner, host, pid, started_at, expires_at) VALUES"
                     " (%s, %s, %s, now(), now() + make_interval(secs => %s)) ON CONFLICT (owner)"
@@ -235,7 +235,7 @@ class LeaseManager:
         if wanted <= 0:
             return
         try:
-            with self.store.connection() as conn, conn.transaction():
+            with self.store.connection(self.interval) as conn, conn.transaction():
                 rows = conn.execute(
                     "WITH free AS (SELECT account, owner AS previous FROM leases"
                     " WHERE account = ANY(%s) AND NOT (account = ANY(%s))"

@@ -68,6 +68,7 @@ class Daemon:
                                            store=self.store, load_entry_points=False)
                          for s in config.accounts]
         self._bots_lock = threading.Lock()
+        self._starting: dict[str, threading.Thread] = {}
         self.failed: dict[str, BaseException] = {}
         self._stop = threading.Event()
         self._stopped = False
@@ -151,8 +152,10 @@ class Daemon:
             self.failed.pop(account, None)
         if self._stop.is_set():
             return
-        threading.Thread(target=self._start_bot, args=(bot,), daemon=True,
-                         name=f"civicbot-start-{account}").start()
+        starting = threading.Thread(target=self._start_bot, args=(bot,), daemon=True,
+                                    name=f"civicbot-start-{account}")
+        self._starting[account] = starting
+        starting.start()
 
     def _on_lease_lost(self, account: str) -> None:
         """``account`` is no longer ours (or is given to another daemon): stop its bot. Its
@@ -161,6 +164,9 @@ class Daemon:
             gone = [b for b in self.bots if b.name == account]
             self.bots = [b for b in self.bots if b.name != account]
             self.failed.pop(account, None)
+        starting = self._starting.pop(account, None)
+        if starting is not None:
+            starting.join(30)  # never stop a bot half-way through its start
         for bot in gone:
             self._stop_bot(bot)
 
@@ -240,6 +246,8 @@ class Daemon:
         self._stop.set()
         if self.leases is not None:
             self.leases.halt()  # no lease taken while the bots stop
+            for starting in list(self._starting.values()):
+                starting.join(30)
         threads = [threading.Thread(target=self._stop_bot, args=(bot,), daemon=True)
                    for bot in self.bots]
         for thread in threads:

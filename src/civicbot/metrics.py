@@ -159,6 +159,10 @@ def make_registry(daemon: Daemon) -> CollectorRegistry:
     """A registry of its own for one daemon: civicbot metrics and the process's."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(DaemonCollector(daemon))
+    if daemon.leases is not None:
+        from civicbot.cluster_status import LeaseCollector
+
+        registry.register(LeaseCollector(daemon.leases))
     ProcessCollector(registry=registry)
     return registry
 

@@ -142,6 +142,8 @@ class PostgresStateStore(StateStore):
         self.url = url
         self.display = redact_url(url)
         kwargs: dict[str, Any] = {"autocommit": True}
+        if "connect_timeout" not in url:
+            kwargs["connect_timeout"] = 5
         if password is not None:
             kwargs["password"] = password
         self._pool = ConnectionPool(url, min_size=min_size, max_size=max_size, kwargs=kwargs,
@@ -156,9 +158,10 @@ class PostgresStateStore(StateStore):
                 self.migrated = apply_migrations(conn)
 
     @contextmanager
-    def connection(self) -> Iterator[psycopg.Connection[Any]]:
-        """A connection of the pool (autocommit; use ``conn.transaction()``)."""
-        with self._pool.connection() as conn:
+    def connection(self, timeout: float | None = None) -> Iterator[psycopg.Connection[Any]]:
+        """A connection of the pool (autocommit; use ``conn.transaction()``), waiting at most
+        ``timeout`` seconds for one (default: the store's)."""
+        with self._pool.connection(timeout=timeout) as conn:
             yield conn
 
     # -- fencing ------------------------------------------------------------------------------

@@ -103,6 +103,10 @@ class ThrowawayPostgres:
                                  "--auth-host=scram-sha-256", "--auth-local=trust",
                                  "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"),
                        check=True, capture_output=True, cwd=self.folder)
+        self._pg_start()
+        return self
+
+    def _pg_start(self) -> None:
         options = (f"-c listen_addresses={self.host} -c port={self.port} "
                    "-c unix_socket_directories='' -c fsync=off -c synchronous_commit=off "
                    "-c full_page_writes=off -c max_connections=300 -c shared_buffers=32MB")
@@ -111,7 +115,17 @@ class ThrowawayPostgres:
                                  options, "start"),
                        check=True, capture_output=True, cwd=self.folder)
         self._started = True
-        return self
+
+    def halt(self) -> None:
+        """Stop the server but keep its data (``resume`` starts it again on the same port):
+        what daemons see when their database goes down."""
+        subprocess.run(self._cmd(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m",
+                                 "immediate", "-w", "stop"),
+                       check=True, capture_output=True, cwd=self.folder)
+        self._started = False
+
+    def resume(self) -> None:
+        self._pg_start()
 
     def url(self, database: str = "postgres", *, password: bool = True) -> str:
         secret = f":{TEST_PASSWORD}" if password else ""
