@@ -1,19 +1,21 @@
 """The PostgreSQL state store: one database shared by several daemons (``state: postgresql://...``).
 
-Same records as the SQLite store (every row scoped by account), through psycopg 3 and its
-connection pool, plus what a cluster needs: the ``leases`` table (which daemon serves which
-account, see :mod:`civicbot.cluster`) and *fencing*: once a daemon holds an account's lease it
-calls :meth:`PostgresStateStore.fence`, and from then on every write for that account runs in a
-transaction that first checks, with the lease row locked, that the lease still carries this
-daemon's owner id and epoch and has not expired. A daemon that lost the lease (frozen, cut from
-the database) gets :class:`~civicbot.errors.LeaseLostError` instead of writing, and the publisher
-asks :meth:`~civicbot.state.StateStore.check_lease` before every request that posts.
+Same records as the SQLite store (every row scoped by account), through psycopg 3 and a small pool
+of connections that reconnects on demand, plus what a cluster needs: the ``leases`` table (which
+daemon serves which account, see :mod:`civicbot.cluster`) and *fencing*: once a daemon holds an
+account's lease it calls :meth:`PostgresStateStore.fence`, and from then on every write for that
+account runs in a transaction that first checks, with the lease row locked, that the lease still
+carries this daemon's owner id and epoch and has not expired. A daemon that lost the lease (frozen,
+cut from the database) gets :class:`~civicbot.errors.LeaseLostError` instead of writing, and the
+publisher asks :meth:`~civicbot.state.StateStore.check_lease` before every request that posts.
 
 The schema is versioned (:data:`MIGRATIONS`); migrations run at start in one transaction under an
 advisory lock, so daemons starting together do not race (``civicbot migrate`` runs them alone).
 Identifiers (status ids, notification ids, dedup keys) are text: never assumed numeric.
 
 psycopg is imported here only, and this module only when a ``postgresql://`` URL is configured.
+(psycopg_pool is not used: it reconnects in the background with an exponential backoff, which
+after a long outage kept daemons waiting long after the database was back.)
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
-from psycopg_pool import ConnectionPool, PoolTimeout
 
 from civicbot.errors import LeaseLostError
 from civicbot.state import PostRecord, StateStore
@@ -134,11 +135,71 @@ def apply_migrations(conn: psycopg.Connection[Any]) -> list[int]:
     return applied
 
 
+class PoolTimeout(psycopg.OperationalError):
+    """No connection to the database could be had in time."""
+
+
+class _Connections:
+    """A small pool of autocommit connections, reconnecting on demand.
+
+    (Not psycopg_pool: it reconnects in the background with an exponential backoff, so after
+    a long database outage the daemons could wait minutes before taking their leases again;
+    here every request that finds no healthy connection connects at once, bounded by
+    ``connect_timeout``.) Broken connections are dropped, never reused.
+    """
+
+    def __init__(self, url: str, kwargs: dict[str, Any], *, max_size: int,
+                 timeout: float) -> None:
+        self._url, self._kwargs, self._timeout = url, kwargs, timeout
+        self._idle: list[psycopg.Connection[Any]] = []
+        self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(max_size)
+        self._closed = False
+
+    @contextmanager
+    def connection(self, timeout: float | None = None) -> Iterator[psycopg.Connection[Any]]:
+        wait = self._timeout if timeout is None else timeout
+        if not self._slots.acquire(timeout=wait):
+            raise PoolTimeout(f"no database connection free after {wait:.2f} s")
+        conn: psycopg.Connection[Any] | None = None
+        try:
+            with self._lock:
+                if self._closed:
+                    raise PoolTimeout("the state store is closed")
+                while self._idle and conn is None:
+                    conn = self._idle.pop()
+                    if conn.closed or conn.broken:
+                        conn = None
+            if conn is None:
+                conn = psycopg.connect(self._url, **self._kwargs)
+            yield conn
+        except BaseException:
+            if conn is not None and (conn.broken or conn.info.transaction_status
+                                     != psycopg.pq.TransactionStatus.IDLE):
+                conn.close()
+            raise
+        finally:
+            if conn is not None and not conn.closed:
+                with self._lock:
+                    if self._closed:
+                        conn.close()
+                    else:
+                        self._idle.append(conn)
+            self._slots.release()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+
 class PostgresStateStore(StateStore):
     """The state in a PostgreSQL database; thread-safe (a pool of connections)."""
 
-    def __init__(self, url: str, *, password: str | None = None, min_size: int = 1,
-                 max_size: int = 8, migrate: bool = True, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, *, password: str | None = None, max_size: int = 8,
+                 migrate: bool = True, timeout: float = 10.0) -> None:
         self.url = url
         self.display = redact_url(url)
         kwargs: dict[str, Any] = {"autocommit": True}
@@ -146,9 +207,7 @@ class PostgresStateStore(StateStore):
             kwargs["connect_timeout"] = 5
         if password is not None:
             kwargs["password"] = password
-        self._pool = ConnectionPool(url, min_size=min_size, max_size=max_size, kwargs=kwargs,
-                                    timeout=timeout, open=False, name="civicbot-state")
-        self._pool.open(wait=False)
+        self._pool = _Connections(url, kwargs, max_size=max_size, timeout=timeout)
         self._fences: dict[str, tuple[str, int]] = {}
         self._fence_lock = threading.Lock()
         #: Versions applied by this store's start (empty when the schema was up to date).

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,8 @@ def test_database_down_no_lease_nothing_posted_then_resumes(tmp_path: Path,
             status, _ = http_json(f"{daemon.http.url}/healthz")
             assert status == 200  # nothing held, nothing failing: the daemon waits
             assert replies_to(sandboxes["ville"]) == {}
+            time.sleep(6)  # a longer outage: the pool's reconnection attempts give up meanwhile
+            assert replies_to(sandboxes["ville"]) == {} and _names(daemon) == []
             pg.resume()
             wait_until(lambda: _names(daemon) == ["musee", "ville"], 15, "leases taken again")
             wait_until(lambda: replies_to(sandboxes["ville"]) == {str(note["status"]["id"]): 1},
