@@ -15,8 +15,8 @@ Printed per configuration:
 * notifications handled per second (favourites spread over the accounts, read back from the
   daemons' ``civicbot_notifications_handled_total``);
 * with several processes: the takeover time after one daemon is SIGKILLed (until each of its
-  accounts has a live lease of another daemon and its stream is connected again), and the
-  number of streams duplicated (an account connected twice) seen meanwhile.
+  accounts has a live lease of another daemon and its stream is connected again);
+* duplicates: accounts with more than one open stream at the end (two daemons serving one).
 
 Usage: ``python bench/scale.py [--accounts 1,100,500] [--processes 1,4] [--lease-ttl 15]
 [--notifications 2000]``. Targets (issue 17): < 1.5 MB RSS per extra account, 500 accounts
@@ -164,6 +164,8 @@ def run(accounts: int, processes: int, sandboxes: list[SandboxInstance], pg: Thr
             out["takeover_s"] = (time.monotonic() - killed
                                  if wait(taken_over, lease_ttl + 60) else None)
             out["accounts_taken_over"] = len(held)
+        # the killed daemon's sockets are noticed by the sandboxes at their next heartbeat
+        time.sleep(6.0)
         out["duplicate_streams"] = sum(1 for s in used if s.stream_connections > 1)
         out["connects"] = sum(s.total_stream_connects for s in used) - sum(before)
     return out
