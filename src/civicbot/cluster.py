@@ -6,7 +6,10 @@ of ``cluster.lease_ttl`` by default):
 
 1. records the daemon as alive (``daemons`` table, expiring after ``lease_ttl``);
 2. renews the leases it holds (``expires_at = now() + lease_ttl``, database clock); a lease it
-   could not renew is lost: the account's bot is stopped at once;
+   could not renew is lost: the account's bot is stopped at once. A heartbeat that comes late
+   (the process was starved of CPU) still renews a lease that expired meanwhile if no other
+   daemon took it (same owner, same epoch): while it was expired, fencing refused every write
+   and post, so nothing happened twice, and the account does not move for a hiccup;
 3. computes its fair share, ``ceil(accounts / live daemons)``: above it, it stops the bots of
    its extra accounts and then frees their leases (a daemon that joined takes them); below it,
    it takes free or expired leases (``epoch + 1``; taking an expired lease of another daemon
@@ -164,8 +167,10 @@ class LeaseManager:
                 renewed = {r[0] for r in conn.execute(
                     "UPDATE leases SET renewed_at=now(),"
                     " expires_at=now() + make_interval(secs => %s)"
-                    " WHERE owner=%s AND account = ANY(%s) AND expires_at > now()"
-                    " RETURNING account", (self.ttl, self.owner, list(held))).fetchall()}
+                    " WHERE owner=%s AND account = ANY(%s) AND epoch = ANY(%s)"
+                    " RETURNING account, epoch",
+                    (self.ttl, self.owner, list(held), list(held.values()))).fetchall()
+                    if held.get(r[0]) == r[1]}
                 row = conn.execute("SELECT count(*) FROM daemons WHERE expires_at > now()"
                                    ).fetchone()
                 self.live_daemons = max(1, int(row[0]) if row else 1)

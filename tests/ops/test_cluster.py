@@ -36,7 +36,7 @@ def civicbot_on_mention(bot, status, notification):
     bot.reply(status, "Reçu : " + html_to_text(status["content"], drop_mentions=True))
 '''
 
-LEASE_TTL = 3.0
+LEASE_TTL = 5.0
 
 
 def _install_echo_plugin(where: Path) -> None:
@@ -140,7 +140,7 @@ def _reply_posts(sandbox: SandboxInstance) -> Counter[str]:
 class Mentions:
     """Residents mention every account, round after round, until stopped."""
 
-    def __init__(self, sandboxes: dict[str, SandboxInstance], pause: float = 0.3) -> None:
+    def __init__(self, sandboxes: dict[str, SandboxInstance], pause: float = 2.0) -> None:
         self.sandboxes, self.pause = sandboxes, pause
         self.sent: dict[str, list[str]] = {name: [] for name in sandboxes}
         self._stop = threading.Event()
@@ -199,9 +199,15 @@ def test_three_daemons_share_thirty_accounts_and_take_over_a_killed_one(cluster_
 
         wait_until(served_again, LEASE_TTL + 10, "the killed daemon's accounts taken over")
         probe = mentions.one_round()
-        wait_until(lambda: _answered(cluster, probe), LEASE_TTL + 10,
-                   "every account answering again")
-        assert time.monotonic() - killed_at < LEASE_TTL + 10
+        try:
+            wait_until(lambda: _answered(cluster, probe), 60, "every account answering again")
+        except TimeoutError as exc:
+            silent = sorted(n for n, sid in probe.items()
+                            if not replies_to(cluster.sandboxes[n]).get(sid))
+            raise AssertionError(f"not answering: {silent}; leases {cluster.owners()}\n"
+                                 f"{cluster.log_tail()}") from exc
+        # the issue's bound: served again within lease_ttl + 10 s of the kill
+        assert time.monotonic() - killed_at < LEASE_TTL + 10, time.monotonic() - killed_at
         owners = cluster.owners()
         assert sorted(len(_held_by(owners, d.pid)) for d in daemons[1:]) == [15, 15]
         # a fourth daemon joins and takes its share from the others
