@@ -182,7 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     counts = [int(x) for x in args.accounts.split(",")]
     procs = [int(x) for x in args.processes.split(",")]
     results = []
-    with ThrowawayPostgres() as pg, tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+    tmp = tempfile.mkdtemp(prefix="civicbot-scale-")  # kept: the daemons' logs are there
+    print(f"configs and logs in {tmp}", flush=True)
+    with ThrowawayPostgres() as pg, ExitStack() as stack:
         sandboxes = [stack.enter_context(SandboxInstance(heartbeat_interval=5.0,
                                                          account_username=f"compte{i}"))
                      for i in range(max(counts))]

@@ -198,8 +198,8 @@ class _Connections:
 class PostgresStateStore(StateStore):
     """The state in a PostgreSQL database; thread-safe (a pool of connections)."""
 
-    def __init__(self, url: str, *, password: str | None = None, max_size: int = 8,
-                 migrate: bool = True, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, *, password: str | None = None, max_size: int = 16,
+                 migrate: bool = True, timeout: float = 30.0) -> None:
         self.url = url
         self.display = redact_url(url)
         kwargs: dict[str, Any] = {"autocommit": True}
