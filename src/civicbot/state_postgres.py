@@ -30,7 +30,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
-from civicbot.errors import LeaseLostError
+from civicbot.errors import CivicbotError, LeaseLostError
 from civicbot.state import PostRecord, StateStore
 
 T = TypeVar("T")
@@ -213,8 +213,13 @@ class PostgresStateStore(StateStore):
         #: Versions applied by this store's start (empty when the schema was up to date).
         self.migrated: list[int] = []
         if migrate:
-            with self._pool.connection() as conn:
-                self.migrated = apply_migrations(conn)
+            try:
+                with self._pool.connection() as conn:
+                    self.migrated = apply_migrations(conn)
+            except psycopg.Error as exc:
+                self._pool.close()
+                raise CivicbotError(f"cannot use the PostgreSQL state {self.display}: "
+                                    f"{str(exc).strip() or type(exc).__name__}") from exc
 
     @contextmanager
     def connection(self, timeout: float | None = None) -> Iterator[psycopg.Connection[Any]]:

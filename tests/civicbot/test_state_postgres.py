@@ -161,3 +161,12 @@ def test_a_bad_state_url_is_a_config_error(tmp_path: Path, capsys: pytest.Captur
     path = _config(tmp_path, "postgresql:///nohost")
     assert main(["check-config", str(path)]) == 2
     assert "civicbot.yaml:3: state: " in capsys.readouterr().err
+
+
+def test_an_unreachable_database_is_a_clear_error(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]):
+    path = _config(tmp_path, "postgresql://civicbot:s3cret@127.0.0.1:1/civicbot")
+    assert main(["migrate", "--config", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "cannot use the PostgreSQL state postgresql://civicbot:***@127.0.0.1:1/civicbot" in err
+    assert "s3cret" not in err
