@@ -219,6 +219,14 @@ class LeaseManager:
                 return
         self._try_acquire()
 
+    def give_back(self, account: str) -> None:
+        """Stop serving ``account`` now and free its lease (if it is still ours)."""
+        with self._lock:
+            if self.held.pop(account, None) is None:
+                return
+            self._releasing.add(account)
+        self._release(account)
+
     def _release(self, account: str) -> None:
         self.on_lose(account)
         try:

@@ -22,7 +22,7 @@ import structlog
 
 from civicbot.bot import Bot
 from civicbot.config import Config, load_config
-from civicbot.errors import AuthenticationError, CivicbotError
+from civicbot.errors import AuthenticationError, CivicbotError, LeaseLostError
 from civicbot.logging import ensure_logging
 from civicbot.metrics import METRICS_PLUGIN, ReplyCounter
 from civicbot.plugins import make_plugin_manager
@@ -141,21 +141,33 @@ class Daemon:
 
     # -- leases (PostgreSQL state) ------------------------------------------------------------
     def _on_lease(self, account: str, epoch: int) -> None:
-        """This daemon now holds ``account``: fence its writes, build and start its bot."""
+        """This daemon now holds ``account``: fence its writes, then build and start its bot on
+        a thread of its own (the lease heartbeat never waits for a bot)."""
         assert self.leases is not None
         self.store.fence(account, self.leases.owner, epoch)  # type: ignore[attr-defined]
-        settings = self.config.account(account)
-        bot = Bot.from_settings(settings, plugins=self._extra_plugins, dry_run=self.dry_run,
-                                store=self.store, load_entry_points=False)
-        with self._bots_lock:
-            self.bots = [*(b for b in self.bots if b.name != account), bot]
-            self.failed.pop(account, None)
         if self._stop.is_set():
             return
-        starting = threading.Thread(target=self._start_bot, args=(bot,), daemon=True,
+        starting = threading.Thread(target=self._start_leased, args=(account,), daemon=True,
                                     name=f"civicbot-start-{account}")
         self._starting[account] = starting
         starting.start()
+
+    def _start_leased(self, account: str) -> None:
+        bot = Bot.from_settings(self.config.account(account), plugins=self._extra_plugins,
+                                dry_run=self.dry_run, store=self.store, load_entry_points=False)
+        with self._bots_lock:
+            self.bots = [*(b for b in self.bots if b.name != account), bot]
+            self.failed.pop(account, None)
+        try:
+            bot.start()
+        except LeaseLostError as exc:
+            # the lease ran out while the bot started (a starved process): give the account
+            # back rather than keep it failed; a daemon with room takes it again
+            bot.log.warning("lease lost while starting; account given back", error=str(exc))
+            assert self.leases is not None
+            threading.Thread(target=self.leases.give_back, args=(account,), daemon=True).start()
+        except Exception as exc:  # one account's failure or bug never stops the others
+            self._fail(bot, exc, "account failed to start; the others go on")
 
     def _on_lease_lost(self, account: str) -> None:
         """``account`` is no longer ours (or is given to another daemon): stop its bot. Its
