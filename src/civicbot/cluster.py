@@ -157,7 +157,7 @@ class LeaseManager:
         with self._lock:
             held = {a: lease.epoch for a, lease in self.held.items()}
         try:
-            with self.store.connection(self.interval) as conn, conn.transaction():
+            with self.store.connection(self.interval, leases=True) as conn, conn.transaction():
                 conn.execute(
                     "INSERT INTO daemons (owner, host, pid, started_at, expires_at) VALUES"
                     " (%s, %s, %s, now(), now() + make_interval(secs => %s)) ON CONFLICT (owner)"
@@ -230,7 +230,7 @@ class LeaseManager:
     def _release(self, account: str) -> None:
         self.on_lose(account)
         try:
-            with self.store.connection() as conn:
+            with self.store.connection(leases=True) as conn:
                 conn.execute("UPDATE leases SET owner=NULL, host=NULL, pid=NULL, expires_at=now()"
                              " WHERE account=%s AND owner=%s", (account, self.owner))
             self.log.info("lease released for another daemon", lease_account=account)
@@ -248,7 +248,7 @@ class LeaseManager:
         if wanted <= 0:
             return
         try:
-            with self.store.connection(self.interval) as conn, conn.transaction():
+            with self.store.connection(self.interval, leases=True) as conn, conn.transaction():
                 rows = conn.execute(
                     "WITH free AS (SELECT account, owner AS previous FROM leases"
                     " WHERE account = ANY(%s) AND NOT (account = ANY(%s))"

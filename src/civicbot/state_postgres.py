@@ -208,6 +208,8 @@ class PostgresStateStore(StateStore):
         if password is not None:
             kwargs["password"] = password
         self._pool = _Connections(url, kwargs, max_size=max_size, timeout=timeout)
+        # the lease heartbeat has connections of its own: busy bots never make it late
+        self._lease_pool = _Connections(url, kwargs, max_size=2, timeout=timeout)
         self._fences: dict[str, tuple[str, int]] = {}
         self._fence_lock = threading.Lock()
         #: Versions applied by this store's start (empty when the schema was up to date).
@@ -222,10 +224,13 @@ class PostgresStateStore(StateStore):
                                     f"{str(exc).strip() or type(exc).__name__}") from exc
 
     @contextmanager
-    def connection(self, timeout: float | None = None) -> Iterator[psycopg.Connection[Any]]:
+    def connection(self, timeout: float | None = None, *, leases: bool = False
+                   ) -> Iterator[psycopg.Connection[Any]]:
         """A connection of the pool (autocommit; use ``conn.transaction()``), waiting at most
-        ``timeout`` seconds for one (default: the store's)."""
-        with self._pool.connection(timeout=timeout) as conn:
+        ``timeout`` seconds for one (default: the store's); ``leases=True``: one of the lease
+        heartbeat's own connections."""
+        pool = self._lease_pool if leases else self._pool
+        with pool.connection(timeout=timeout) as conn:
             yield conn
 
     # -- fencing ------------------------------------------------------------------------------
@@ -396,3 +401,4 @@ class PostgresStateStore(StateStore):
 
     def close(self) -> None:
         self._pool.close()
+        self._lease_pool.close()
