@@ -25,6 +25,7 @@ __all__ = [
     "civicbot_register_commands",
     "civicbot_register_jobs",
     "civicbot_shutdown",
+    "civicbot_startup",
 ]
 
 
@@ -65,6 +66,13 @@ def civicbot_register_jobs(register: Callable[[Job], None], bot: Bot) -> None:
 @hookimpl
 def civicbot_register_commands(register: Callable[[Command], None], bot: Bot) -> None:
     register_commands(register, bot)
+
+
+@hookimpl
+def civicbot_startup(bot: Bot) -> None:
+    runtime = runtime_for(bot)
+    if runtime is not None and runtime.config.commands.enabled:
+        runtime.agenda.refresh()  # in the background: the first "agenda" is answered at once
 
 
 @hookimpl

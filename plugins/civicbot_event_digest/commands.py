@@ -3,6 +3,11 @@
 Each answers with the next matching events in one short post that fits the instance limit
 (with the @mention the auto-reply adds, counted as plain characters so that no link is ever
 cut), and "… et N autre(s)." when some do not fit.
+
+Commands never fetch a source themselves (a slow feed would hold every other resident's mention
+behind it): they answer from the events the runtime keeps, loaded in the background at start and
+again when older than ten minutes. The very first command, before any load finished, waits at
+most :data:`COLD_WAIT` seconds, then is answered when the events are there.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from datetime import datetime, timedelta
 from civicbot import Bot, Command, CommandContext
 from civicbot_event_digest.formatting import month_day, short_day_label, time_label
 from civicbot_event_digest.model import Event, clean, last_day, local_midnight
-from civicbot_event_digest.runtime import Runtime, runtime_for
+from civicbot_event_digest.runtime import Horizon, Runtime, runtime_for
 from civicbot_event_digest.templates import TemplateSet
 from civicbot_event_digest.windows import period_for
 
@@ -21,6 +26,9 @@ NAMES: dict[str, tuple[str, ...]] = {
     "weekend": ("ce week-end", "week-end", "weekend", "ce weekend"),
     "today": ("aujourd'hui", "aujourdhui"),
 }
+#: How long a command waits for the first load of the events (never longer, never again).
+COLD_WAIT = 1.0
+
 HELP = {
     "agenda": "les prochains événements",
     "weekend": "les sorties du week-end",
@@ -56,27 +64,51 @@ def _line(event: Event, kind: str, since: datetime, runtime: Runtime, language: 
     return text
 
 
-def answer(runtime: Runtime, kind: str, sender: str) -> str:
-    """The reply text (without the @mention)."""
-    language = runtime.language
-    phrases = TemplateSet(language)
+def answer(runtime: Runtime, kind: str, sender: str,
+           ctx: CommandContext | None = None) -> str | None:
+    """The reply text (without the @mention), from the events kept by the runtime; None when
+    they are still loading (``ctx`` given: the answer is posted when they are there)."""
     now = runtime.bot.now()
     start, end = _range(runtime, kind, now)
-    found = runtime.collect(start, end)
-    if found.all_failed:
-        return phrases.phrase("failed")
+    horizon = runtime.agenda.current(usable=lambda h: h.covers(start, end), wait=COLD_WAIT)
+    if horizon is None:
+        if ctx is not None and runtime.agenda.loading:
+            runtime.log.info("events still loading; the command is answered when they are",
+                             command=kind, status_id=ctx.status.get("id"))
+            runtime.agenda.when_loaded(lambda _value, _error: _answer_later(runtime, kind, ctx))
+            return None
+        return TemplateSet(runtime.language).phrase("failed")
+    return _compose(runtime, kind, sender, horizon, start, end)
+
+
+def _answer_later(runtime: Runtime, kind: str, ctx: CommandContext) -> None:
+    text = answer(runtime, kind, ctx.sender)
+    if not text:
+        return
+    try:
+        ctx.bot.reply(ctx.status, text, language=runtime.language)
+    except Exception as exc:
+        runtime.log.error("late command answer failed", command=kind, exc_info=exc)
+
+
+def _compose(runtime: Runtime, kind: str, sender: str, horizon: Horizon, start: datetime,
+             end: datetime) -> str:
+    language = runtime.language
+    phrases = TemplateSet(language)
+    found = horizon.found
+    events_in_range = [e for e in found.events if e.overlaps(start, end)]
     tail = []
     if found.failed:
         tail.append(phrases.phrase("partial"))
     if runtime.config.agenda_url:
         tail.append(phrases.phrase("all", url=runtime.config.agenda_url))
-    if not found.events:
+    if not events_in_range:
         return "\n".join([phrases.phrase(f"none_{kind}"), *tail])
     # counted plainly (a link as its full length, the full @user@domain): the reply then fits
     # whoever adds the mention and however strictly they count
     limit = runtime.max_characters(preview=False) - len(f"@{sender} ")
     # what starts in the range first (by start), then what is already running
-    events = sorted(found.events, key=lambda e: (e.start < start, e.start))
+    events = sorted(events_in_range, key=lambda e: (e.start < start, e.start))
     lines = [_line(e, kind, start, runtime, language) for e in events]
     shown: list[str] = []
 
@@ -100,6 +132,6 @@ def register_commands(register: object, bot: Bot) -> None:
         return
     for kind, names in NAMES.items():
         def handler(ctx: CommandContext, _kind: str = kind) -> str | None:
-            return answer(runtime, _kind, ctx.sender)
+            return answer(runtime, _kind, ctx.sender, ctx)
 
         register(Command(names=names, help=HELP[kind], handler=handler))  # type: ignore[operator]

@@ -227,8 +227,11 @@ class EventDigestConfig(PluginConfig):
     empty: Empty = "skip"
     hashtags: list[str] = Field(default_factory=list)
     language: Literal["fr", "en"] | None = None
+    #: The whole fetch of one source (redirects included) must end within it, however slowly
+    #: the server sends.
     timeout: Duration = timedelta(seconds=15)
-    #: Feeds larger than this many bytes are refused (the source counts as failed).
+    #: Feeds larger than this many bytes (counted decompressed) are refused (the source counts
+    #: as failed).
     max_feed_bytes: int = Field(default=20_000_000, ge=1000)
     user_agent: str = "civicbot-event-digest"
     #: A page with the full agenda, linked from command replies.

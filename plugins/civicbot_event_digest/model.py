@@ -18,6 +18,11 @@ _SPACES = re.compile(r"\s+")
 _NOT_WORD = re.compile(r"[^\w]+", re.UNICODE)
 
 
+class SourceError(Exception):
+    """A source's data could not be read (not iCalendar, no JSON-LD, an OpenAgenda refusal...);
+    network failures are :class:`civicbot.FetchError`."""
+
+
 @dataclass(frozen=True)
 class Event:
     """One occurrence of an event, with aware start/end (end exclusive)."""

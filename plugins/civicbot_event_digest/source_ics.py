@@ -18,16 +18,17 @@ from typing import Any
 import icalendar
 import recurring_ical_events
 
-from civicbot_event_digest.fetch import SourceError
 from civicbot_event_digest.model import (
     DESCRIPTION_MAX,
     TITLE_MAX,
     VENUE_MAX,
     Event,
+    SourceError,
     aware,
     clean,
     clean_url,
 )
+from civicbot_event_digest.recurrence import cap_per_event, drop_unbounded
 
 _BEGIN = b"BEGIN:VEVENT"
 _END = b"END:VEVENT"
@@ -36,12 +37,14 @@ _MARGIN = timedelta(days=2)
 
 def parse_ics(data: bytes, *, source: str, tz: tzinfo, start: datetime,
               end: datetime, day_tz: tzinfo | None = None,
-              zone_from_config: bool = False) -> list[Event]:
+              zone_from_config: bool = False, log: Any = None) -> list[Event]:
     """The occurrences overlapping ``[start, end)`` (with a margin; the caller filters).
 
     ``tz`` reads floating times, ``day_tz`` (default ``tz``) all-day dates. When the source's
     ``timezone`` is set in the config (``zone_from_config``), it wins over the calendar's own
-    ``X-WR-TIMEZONE``, which recurring-ical-events would otherwise apply first."""
+    ``X-WR-TIMEZONE``, which recurring-ical-events would otherwise apply first. Unbounded or
+    sub-hourly recurrences are refused and each event keeps a bounded number of occurrences
+    (:mod:`civicbot_event_digest.recurrence`), logged on ``log`` with the event's name."""
     if b"BEGIN:VEVENT" not in data and b"BEGIN:VCALENDAR" not in data:
         raise SourceError("not an iCalendar file (no VCALENDAR or VEVENT)")
     data = prefilter(data, start.date() - _MARGIN, end.date() + _MARGIN)
@@ -51,8 +54,9 @@ def parse_ics(data: bytes, *, source: str, tz: tzinfo, start: datetime,
         calendar = icalendar.Calendar.from_ical(data)
         if zone_from_config and "X-WR-TIMEZONE" in calendar:
             del calendar["X-WR-TIMEZONE"]
+        drop_unbounded(calendar, (end + _MARGIN).date(), log)
         query = recurring_ical_events.of(calendar, skip_bad_series=True)
-        components = list(query.between(start - _MARGIN, end + _MARGIN))
+        components = cap_per_event(list(query.between(start - _MARGIN, end + _MARGIN)), log)
     except Exception as exc:  # icalendar raises ValueError, KeyError, TypeError...
         raise SourceError(f"malformed iCalendar data: {exc}") from exc
     events = []

@@ -17,12 +17,12 @@ from typing import Any
 from urllib.parse import urljoin
 
 from civicbot import html_to_text
-from civicbot_event_digest.fetch import SourceError
 from civicbot_event_digest.model import (
     DESCRIPTION_MAX,
     TITLE_MAX,
     VENUE_MAX,
     Event,
+    SourceError,
     aware,
     clean,
     clean_url,
@@ -53,11 +53,11 @@ class _ScriptFinder(HTMLParser):
             self._current.append(data)
 
 
-def parse_jsonld_page(data: bytes, *, source: str, tz: tzinfo, page_url: str,
+def parse_jsonld_page(data: bytes | str, *, source: str, tz: tzinfo, page_url: str,
                       day_tz: tzinfo | None = None) -> list[Event]:
     """``tz`` reads times without an offset, ``day_tz`` (default ``tz``) dates without a time."""
     finder = _ScriptFinder()
-    finder.feed(data.decode("utf-8", errors="replace"))
+    finder.feed(data if isinstance(data, str) else data.decode("utf-8", errors="replace"))
     finder.close()
     if not finder.blocks:
         raise SourceError("no JSON-LD block in the page")

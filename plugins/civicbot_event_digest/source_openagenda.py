@@ -12,12 +12,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from civicbot_event_digest.fetch import Fetcher, Params, SourceError, json_or_error
+from civicbot import Fetcher
 from civicbot_event_digest.model import (
     DESCRIPTION_MAX,
     TITLE_MAX,
     VENUE_MAX,
     Event,
+    SourceError,
     aware,
     clean,
     clean_url,
@@ -36,7 +37,7 @@ def fetch_openagenda(fetcher: Fetcher, config: OpenAgendaSource, *, source: str,
                      timeout: timedelta | None = None) -> list[Event]:
     url = f"{config.base_url}/agendas/{config.agenda}/events"
     headers = {"key": config.key.get_secret_value(), "Accept": "application/json"}
-    base: Params = [
+    base: list[tuple[str, str]] = [
         ("timings[gte]", start.isoformat()),
         ("timings[lte]", end.isoformat()),
         ("size", str(config.page_size)),
@@ -50,8 +51,7 @@ def fetch_openagenda(fetcher: Fetcher, config: OpenAgendaSource, *, source: str,
             params += [("after[]", str(v)) for v in after]
         elif after is not None:
             params.append(("after", str(after)))
-        page = json_or_error(fetcher.get(url, params=params, headers=headers, timeout=timeout),
-                             "OpenAgenda")
+        page = fetcher.fetch(url, params=params, headers=headers, timeout=timeout).json()
         if not isinstance(page, dict) or not isinstance(page.get("events", []), list):
             raise SourceError("OpenAgenda: unexpected response (no events list)")
         if page.get("success") is False:

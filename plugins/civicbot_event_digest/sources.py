@@ -10,9 +10,9 @@ from datetime import datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from civicbot import Fetcher, FetchError
 from civicbot_event_digest.config import EventDigestConfig, SourceConfig
-from civicbot_event_digest.fetch import Fetcher, SourceError
-from civicbot_event_digest.model import Event
+from civicbot_event_digest.model import Event, SourceError
 from civicbot_event_digest.source_ics import parse_ics
 from civicbot_event_digest.source_jsonld import parse_jsonld_page
 from civicbot_event_digest.source_openagenda import fetch_openagenda
@@ -32,20 +32,22 @@ class Collection:
 
 
 def load_source(fetcher: Fetcher, source: SourceConfig, *, tz: tzinfo, start: datetime,
-                end: datetime, language: str) -> list[Event]:
+                end: datetime, language: str, log: Any = None) -> list[Event]:
     zone = ZoneInfo(source.timezone) if source.timezone else tz
     if source.openagenda is not None:
         return fetch_openagenda(fetcher, source.openagenda, source=source.name, tz=zone,
                                 start=start, end=end, language=language,
                                 timeout=source.timeout)
     if source.ics is not None:
-        data = fetcher.read(source.ics, timeout=source.timeout)
+        # decoded with the declared or detected charset, what cannot be decoded logged
+        data = fetcher.fetch(source.ics, timeout=source.timeout).text().encode("utf-8")
         return parse_ics(data, source=source.name, tz=zone, start=start, end=end, day_tz=tz,
-                         zone_from_config=source.timezone is not None)
+                         zone_from_config=source.timezone is not None,
+                         log=log.bind(source=source.name) if log is not None else None)
     assert source.jsonld is not None
-    data = fetcher.read(source.jsonld, timeout=source.timeout)
-    page_url = source.jsonld if source.jsonld.startswith(("http://", "https://")) else ""
-    return parse_jsonld_page(data, source=source.name, tz=zone, page_url=page_url,
+    page = fetcher.fetch(source.jsonld, timeout=source.timeout)
+    page_url = page.url if source.jsonld.startswith(("http://", "https://")) else ""
+    return parse_jsonld_page(page.text(), source=source.name, tz=zone, page_url=page_url,
                              day_tz=tz)
 
 
@@ -58,7 +60,7 @@ def collect(fetcher: Fetcher, config: EventDigestConfig, *, tz: tzinfo, start: d
     with concurrent.futures.ThreadPoolExecutor(workers, "event-digest") as pool:
         futures = {
             pool.submit(load_source, fetcher, source, tz=tz, start=start, end=end,
-                        language=language): i
+                        language=language, log=log): i
             for i, source in enumerate(config.sources)
         }
         for future in concurrent.futures.as_completed(futures):
@@ -67,7 +69,7 @@ def collect(fetcher: Fetcher, config: EventDigestConfig, *, tz: tzinfo, start: d
             try:
                 per_source[index] = future.result()
                 result.loaded += 1
-            except SourceError as exc:
+            except (SourceError, FetchError) as exc:
                 result.failed.append(source)
                 log.warning("event source failed", source=source.name, error=str(exc))
             except Exception as exc:  # a parser bug must not take the digest down

@@ -14,6 +14,7 @@ from civicbot import Bot, Command, Job, cron, every, hookimpl
 from civicbot_weather.alerts_job import AlertsJob
 from civicbot_weather.commands import WeatherCommands
 from civicbot_weather.config import WeatherConfig
+from civicbot_weather.fetch import close_fetcher
 from civicbot_weather.forecast_job import ForecastJob, ForecastService
 
 SECTION = "weather"
@@ -70,3 +71,8 @@ def civicbot_register_commands(register: Callable[[Command], None], bot: Bot) ->
                          help="official weather warnings in force" if english
                          else "les vigilances météo en cours",
                          handler=commands.vigilance))
+
+
+@hookimpl
+def civicbot_shutdown(bot: Bot) -> None:
+    close_fetcher(bot)

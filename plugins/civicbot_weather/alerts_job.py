@@ -6,6 +6,7 @@ from typing import Any
 
 from civicbot import Bot, JobContext, JobError, PostDraft
 from civicbot_weather.config import WeatherConfig
+from civicbot_weather.fetch import fetcher_for
 from civicbot_weather.sources import read_source
 from civicbot_weather.texts import Texts
 from civicbot_weather.tracker import ENDED_PREFIX, STATE_PREFIX, Machine, Tracked
@@ -49,7 +50,7 @@ class AlertsJob:
     def __call__(self, ctx: JobContext) -> list[PostDraft]:
         bot, now = ctx.bot, ctx.now
         texts = texts_for(bot, self.config)
-        reports = [read_source(source, language=texts.language,
+        reports = [read_source(source, fetcher=fetcher_for(bot), language=texts.language,
                                timeout=self.alerts.timeout.total_seconds(), log=bot.log)
                    for source in self.alerts.sources]
         states, ended, health = load_states(bot)

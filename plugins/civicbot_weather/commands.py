@@ -6,7 +6,7 @@ from civicbot import Bot, CommandContext
 from civicbot_weather.alerts_job import load_states, texts_for
 from civicbot_weather.config import WeatherConfig
 from civicbot_weather.forecast_job import ForecastService
-from civicbot_weather.model import SourceError, level_rank
+from civicbot_weather.model import level_rank
 
 
 class WeatherCommands:
@@ -16,15 +16,33 @@ class WeatherCommands:
         self.config = config
         self.service = service
 
-    def meteo(self, ctx: CommandContext) -> str:
+    def meteo(self, ctx: CommandContext) -> str | None:
         texts = texts_for(ctx.bot, self.config)
         assert self.service is not None
+        service = self.service
+        forecast = service.cached(ctx.bot.now())
+        if forecast is not None:
+            return texts.forecast_short(self.config.place, forecast)
+        if service.last.loading:  # answered when the forecast is there, not holding others
+            ctx.bot.log.info("forecast still loading; the command is answered when it is",
+                             status_id=ctx.status.get("id"))
+            service.last.when_loaded(lambda _value, _error: self._answer_later(ctx))
+            return None
+        ctx.bot.log.warning("forecast unavailable for a command", error=str(service.last.error))
+        return texts.t["unavailable"]
+
+    def _answer_later(self, ctx: CommandContext) -> None:
+        assert self.service is not None
+        day = self.service.day_of(ctx.bot.now())
+        value = self.service.last.value
+        forecast = value[1] if value is not None and value[0] == day else None
+        texts = texts_for(ctx.bot, self.config)
+        text = (texts.forecast_short(self.config.place, forecast) if forecast is not None
+                else texts.t["unavailable"])
         try:
-            forecast = self.service.cached(ctx.bot.now())
-        except SourceError as exc:
-            ctx.bot.log.warning("forecast unavailable for a command", error=str(exc))
-            return texts.t["unavailable"]
-        return texts.forecast_short(self.config.place, forecast)
+            ctx.bot.reply(ctx.status, text, language=texts.language)
+        except Exception as exc:
+            ctx.bot.log.error("late weather answer failed", exc_info=exc)
 
     def vigilance(self, ctx: CommandContext) -> str:
         texts = texts_for(ctx.bot, self.config)

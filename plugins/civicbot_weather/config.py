@@ -31,6 +31,7 @@ class ForecastConfig(PluginConfig):
     cron: str = "0 7 * * *"
     base_url: str = "https://api.open-meteo.com"
     timezone: TimeZoneName | None = None
+    #: The whole fetch (redirects included) must end within it, however slowly the server sends.
     timeout: Duration = timedelta(seconds=15)
     hashtags: list[str] = Field(default_factory=list)
 
@@ -140,6 +141,7 @@ class AlertsConfig(PluginConfig):
     id: str = "weather-alerts"
     poll: Duration = timedelta(minutes=10)
     min_level: Literal["yellow", "orange", "red"] = "yellow"
+    #: The whole fetch of one source (redirects included) must end within it.
     timeout: Duration = timedelta(seconds=20)
     hashtags: list[str] = Field(default_factory=list)
     sources: list[SourceConfig]

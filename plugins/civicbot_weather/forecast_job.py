@@ -2,29 +2,32 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from civicbot import Bot, JobContext, JobError, PostDraft
+from civicbot import Bot, JobContext, JobError, LastGood, PostDraft
 from civicbot_weather.config import ForecastConfig, WeatherConfig
+from civicbot_weather.fetch import fetcher_for
 from civicbot_weather.model import SourceError
 from civicbot_weather.openmeteo import DayForecast, fetch_forecast
 
-#: How long the "météo" command reuses a forecast it fetched.
+#: How long the "météo" command reuses a forecast (a refresh starts in the background then).
 CACHE_TTL = timedelta(minutes=30)
+#: How long the "météo" command waits for a forecast it does not have (never longer).
+COLD_WAIT = 1.0
 
 
 class ForecastService:
-    """Fetches a day's forecast for the configured place (with a small cache for commands)."""
+    """Fetches a day's forecast for the configured place; the command's forecast is loaded in
+    the background (a slow Open-Meteo never holds the other residents' mentions)."""
 
     def __init__(self, bot: Bot, config: WeatherConfig) -> None:
         assert config.forecast is not None
         self.bot = bot
         self.config = config
         self.forecast: ForecastConfig = config.forecast
-        self._lock = threading.Lock()
-        self._cache: dict[date, tuple[datetime, DayForecast]] = {}
+        self.last: LastGood[tuple[date, DayForecast]] = LastGood(
+            self._load_today, max_age=CACHE_TTL, name="weather forecast", log=bot.log)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -36,20 +39,22 @@ class ForecastService:
 
     def fetch(self, day: date) -> DayForecast:
         assert self.config.latitude is not None and self.config.longitude is not None
-        return fetch_forecast(self.forecast.base_url, latitude=self.config.latitude,
-                              longitude=self.config.longitude, timezone=str(self.zone),
-                              day=day, timeout=self.forecast.timeout.total_seconds())
+        return fetch_forecast(fetcher_for(self.bot), self.forecast.base_url,
+                              latitude=self.config.latitude, longitude=self.config.longitude,
+                              timezone=str(self.zone), day=day, timeout=self.forecast.timeout.total_seconds())
 
-    def cached(self, now: datetime) -> DayForecast:
+    def _load_today(self) -> tuple[date, DayForecast]:
+        day = self.day_of(self.bot.now())
+        return day, self.fetch(day)
+
+    def cached(self, now: datetime, wait: float | None = None) -> DayForecast | None:
+        """Today's forecast from memory (refreshed in the background when older than
+        :data:`CACHE_TTL`); None when it is not there within ``wait`` seconds (default
+        :data:`COLD_WAIT`): see ``self.last.loading`` and ``self.last.error``."""
         day = self.day_of(now)
-        with self._lock:
-            hit = self._cache.get(day)
-            if hit is not None and now - hit[0] < CACHE_TTL:
-                return hit[1]
-        result = self.fetch(day)
-        with self._lock:
-            self._cache = {day: (now, result)}
-        return result
+        hit = self.last.current(usable=lambda value: value[0] == day,
+                                wait=COLD_WAIT if wait is None else wait)
+        return hit[1] if hit is not None else None
 
 
 class ForecastJob:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from civicbot import Fetcher
 from civicbot_weather.fetch import fetch
 from civicbot_weather.model import SourceError
 
@@ -84,10 +85,10 @@ def parse_forecast(data: bytes, day: date) -> DayForecast:
     return forecast
 
 
-def fetch_forecast(base_url: str, *, latitude: float, longitude: float, timezone: str,
+def fetch_forecast(fetcher: Fetcher, base_url: str, *, latitude: float, longitude: float, timezone: str,
                    day: date, timeout: float) -> DayForecast:
     """Ask Open-Meteo for a few days and keep ``day``."""
-    data = fetch(f"{base_url}/v1/forecast", timeout=timeout, params={
+    data = fetch(fetcher, f"{base_url}/v1/forecast", timeout=timeout, params={
         "latitude": f"{latitude:g}",
         "longitude": f"{longitude:g}",
         "timezone": timezone,

@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from civicbot import Fetcher
 from civicbot_weather.cap import parse_cap
 from civicbot_weather.config import SourceConfig
 from civicbot_weather.fetch import fetch
@@ -29,19 +30,20 @@ class SourceReport:
         return self.error is None
 
 
-def read_source(source: SourceConfig, *, language: str, timeout: float,
+def read_source(source: SourceConfig, *, fetcher: Fetcher, language: str, timeout: float,
                 log: Any) -> SourceReport:
     report = SourceReport(source.display_name)
     try:
         if source.meteoalarm is not None:
-            _read_meteoalarm(source, source.meteoalarm, report, language, timeout, log)
+            _read_meteoalarm(fetcher, source, source.meteoalarm, report, language, timeout,
+                             log)
         elif source.cap is not None:
-            data = fetch(source.cap, timeout=timeout)
+            data = fetch(fetcher, source.cap, timeout=timeout)
             report.observations += parse_cap(data, areas=source.areas, label=source.label,
                                              language=language, what=f"CAP {source.cap}")
         elif source.vigilance is not None:
             vig = source.vigilance
-            data = fetch(f"{vig.base_url}/cartevigilance/encours", timeout=timeout,
+            data = fetch(fetcher, f"{vig.base_url}/cartevigilance/encours", timeout=timeout,
                          headers={"apikey": vig.api_key.get_secret_value(),
                                   "Accept": "application/json"})
             area = source.area_label or vig.departement
@@ -67,15 +69,15 @@ def read_source(source: SourceConfig, *, language: str, timeout: float,
     return report
 
 
-def _read_meteoalarm(source: SourceConfig, url: str, report: SourceReport, language: str,
-                     timeout: float, log: Any) -> None:
-    links = cap_links(fetch(url, timeout=timeout), areas=source.areas, feed_url=url)
+def _read_meteoalarm(fetcher: Fetcher, source: SourceConfig, url: str, report: SourceReport,
+                     language: str, timeout: float, log: Any) -> None:
+    links = cap_links(fetch(fetcher, url, timeout=timeout), areas=source.areas, feed_url=url)
     if not links:
         log.info("no MeteoAlarm entry for the watched areas", source=report.name)
     errors = []
     for link in links:
         try:
-            report.observations += parse_cap(fetch(link, timeout=timeout), areas=source.areas,
+            report.observations += parse_cap(fetch(fetcher, link, timeout=timeout), areas=source.areas,
                                              label=source.label, language=language,
                                              what=f"CAP {link}")
         except SourceError as exc:

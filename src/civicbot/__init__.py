@@ -21,8 +21,10 @@ from civicbot.errors import (
     PostVetoed,
     PublishError,
 )
+from civicbot.fetch import Fetcher, FetchError, FetchResult
 from civicbot.hookspecs import hookimpl, hookspec
 from civicbot.jobs import Job, JobContext, Schedule, at, cron, every
+from civicbot.last_good import LastGood
 from civicbot.publisher import PublishResult
 from civicbot.text import camel_hashtag, html_to_text, mastodon_length
 
@@ -36,9 +38,13 @@ __all__ = [
     "ConfigError",
     "ConfigPath",
     "Duration",
+    "FetchError",
+    "FetchResult",
+    "Fetcher",
     "Job",
     "JobContext",
     "JobError",
+    "LastGood",
     "Media",
     "MissingAltText",
     "PluginConfig",

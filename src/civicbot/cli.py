@@ -268,6 +268,7 @@ def _status(args: argparse.Namespace) -> int:
                 "cursor": store.get_cursor(account.name, "notifications"),
                 "posts_sent": store.count_posts(account.name, "sent"),
                 "posts_pending": store.count_posts(account.name, "pending"),
+                "sources": store.kv_items(account.name, "sources"),
                 "last_posts": [
                     {"dedup_key": p.dedup_key, "status_id": p.status_id, "sent_at": p.sent_at}
                     for p in store.recent_posts(account.name, 5)
@@ -290,6 +291,11 @@ def _status(args: argparse.Namespace) -> int:
               f"pending {item['posts_pending']}")
         if lease_line(item):
             print(lease_line(item))
+        for name, source in sorted(item["sources"].items()):
+            if isinstance(source, dict) and not source.get("ok", True):
+                print(f"  source {name} FAILING since {source.get('since')} "
+                      f"({source.get('failures', 1)} failed reads, last good read "
+                      f"{source.get('last_ok') or 'never'}): {source.get('error')}")
         for post in item["last_posts"]:
             print(f"  {post['sent_at']}  {post['status_id']}  {post['dedup_key']}")
     return EXIT_OK

@@ -13,6 +13,7 @@ PUBLIC = [
     "MissingAltText", "PluginConfig", "PluginError", "PostDraft", "PostRefused", "PostVetoed",
     "PublishError", "PublishResult", "Schedule", "TimeZoneName", "__version__", "at", "camel_hashtag", "cron",
     "every", "hookimpl", "hookspec", "html_to_text", "mastodon_length",
+    "FetchError", "FetchResult", "Fetcher", "LastGood",
 ]
 
 

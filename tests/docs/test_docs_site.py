@@ -18,7 +18,7 @@ from doc_blocks import DOCS, ROOT
 from civicbot import hookspecs
 from civicbot.config import CoreConfig
 
-PLUGIN_PAGES = ("scheduled_posts", "event_digest", "weather", "auto_reply")
+PLUGIN_PAGES = ("scheduled_posts", "event_digest", "weather", "auto_reply", "news")
 
 
 class _Loader(yaml.SafeLoader):

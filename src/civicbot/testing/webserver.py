@@ -1,7 +1,8 @@
 """A small web server on 127.0.0.1 for feeds in tests and in the demo (ICS, CAP, JSON...).
 
 Routes are set per path; each can answer with a status, headers and a body, honour ETag /
-Last-Modified conditional requests, fail the next N requests, or stall (time out the client).
+Last-Modified conditional requests, fail the next N requests, stall (time out the client), or
+trickle its answer one byte at a time (a slow server).
 Every request is recorded, so tests can check headers such as ``key`` or ``apikey``.
 """
 
@@ -31,6 +32,10 @@ class Route:
     fail_status: int = 500
     stall_next: int = 0
     stall_seconds: float = 5.0
+    #: Seconds between two bytes of the answer (a slow server); ``trickle_headers`` trickles
+    #: the status line and headers too, not only the body.
+    trickle: float = 0.0
+    trickle_headers: bool = False
 
 
 @dataclass
@@ -145,6 +150,9 @@ class FakeWebServer:
                                      parse_qs(parts.query), headers, status))
         if stall and route is not None:
             time.sleep(route.stall_seconds)
+        if route is not None and route.trickle > 0 and not fail:
+            self._trickle(handler, route, status, body, extra, head)
+            return
         handler.send_response(status)
         handler.send_header("Content-Type", route.content_type if route and not fail
                             else "text/plain")
@@ -154,3 +162,24 @@ class FakeWebServer:
         handler.end_headers()
         if not head and status != 304:
             handler.wfile.write(body)
+
+    @staticmethod
+    def _trickle(handler: BaseHTTPRequestHandler, route: Route, status: int, body: bytes,
+                 extra: dict[str, str], head: bool) -> None:
+        lines = [f"HTTP/1.1 {status} OK", f"Content-Type: {route.content_type}",
+                 f"Content-Length: {len(body)}", *(f"{k}: {v}" for k, v in extra.items())]
+        start = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        payload = b"" if head or status == 304 else body
+        if not route.trickle_headers:
+            handler.wfile.write(start)
+            handler.wfile.flush()
+            start = b""
+        handler.close_connection = True
+        try:
+            data = start + payload
+            for i in range(len(data)):
+                handler.wfile.write(data[i:i + 1])
+                handler.wfile.flush()
+                time.sleep(route.trickle)
+        except OSError:  # the client gave up
+            pass

@@ -9,10 +9,10 @@ import pytest
 import structlog
 from event_digest_support import FIXTURES, PARIS
 
+from civicbot import Fetcher
 from civicbot_event_digest import source_ics
 from civicbot_event_digest.config import EventDigestConfig
-from civicbot_event_digest.fetch import Fetcher, SourceError
-from civicbot_event_digest.model import Event
+from civicbot_event_digest.model import Event, SourceError
 from civicbot_event_digest.source_ics import parse_ics, prefilter
 from civicbot_event_digest.sources import collect
 
