@@ -153,21 +153,30 @@ class Daemon:
         starting.start()
 
     def _start_leased(self, account: str) -> None:
-        bot = Bot.from_settings(self.config.account(account), plugins=self._extra_plugins,
-                                dry_run=self.dry_run, store=self.store, load_entry_points=False)
-        with self._bots_lock:
-            self.bots = [*(b for b in self.bots if b.name != account), bot]
-            self.failed.pop(account, None)
-        try:
-            bot.start()
-        except LeaseLostError as exc:
-            # the lease ran out while the bot started (a starved process): give the account
-            # back rather than keep it failed; a daemon with room takes it again
-            bot.log.warning("lease lost while starting; account given back", error=str(exc))
-            assert self.leases is not None
-            threading.Thread(target=self.leases.give_back, args=(account,), daemon=True).start()
-        except Exception as exc:  # one account's failure or bug never stops the others
-            self._fail(bot, exc, "account failed to start; the others go on")
+        assert self.leases is not None
+        for _attempt in range(3):
+            bot = Bot.from_settings(self.config.account(account), plugins=self._extra_plugins,
+                                    dry_run=self.dry_run, store=self.store,
+                                    load_entry_points=False)
+            with self._bots_lock:
+                self.bots = [*(b for b in self.bots if b.name != account), bot]
+                self.failed.pop(account, None)
+            try:
+                bot.start()
+                return
+            except LeaseLostError as exc:
+                # the lease ran out while the bot started (a starved process): once the next
+                # heartbeat renewed it, start again; if it was taken, the heartbeat stops us
+                bot.log.warning("lease lost while starting; retrying after a heartbeat",
+                                error=str(exc))
+                self._stop_bot(bot)
+                if self._stop.wait(self.leases.interval) or account not in self.leases.held:
+                    return
+            except Exception as exc:  # one account's failure or bug never stops the others
+                self._fail(bot, exc, "account failed to start; the others go on")
+                return
+        # still no luck: give the account back; a daemon with room takes it again
+        threading.Thread(target=self.leases.give_back, args=(account,), daemon=True).start()
 
     def _on_lease_lost(self, account: str) -> None:
         """``account`` is no longer ours (or is given to another daemon): stop its bot. Its

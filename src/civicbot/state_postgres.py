@@ -4,10 +4,11 @@ Same records as the SQLite store (every row scoped by account), through psycopg 
 of connections that reconnects on demand, plus what a cluster needs: the ``leases`` table (which
 daemon serves which account, see :mod:`civicbot.cluster`) and *fencing*: once a daemon holds an
 account's lease it calls :meth:`PostgresStateStore.fence`, and from then on every write for that
-account runs in a transaction that first checks, with the lease row locked, that the lease still
-carries this daemon's owner id and epoch and has not expired. A daemon that lost the lease (frozen,
-cut from the database) gets :class:`~civicbot.errors.LeaseLostError` instead of writing, and the
-publisher asks :meth:`~civicbot.state.StateStore.check_lease` before every request that posts.
+account runs in a transaction that first checks, with the lease row locked against takeovers, that
+the lease still carries this daemon's owner id and epoch and has not expired. A daemon that lost
+the lease (frozen, cut from the database) gets :class:`~civicbot.errors.LeaseLostError` instead of
+writing, and the publisher asks :meth:`~civicbot.state.StateStore.check_lease` before every request
+that posts.
 
 The schema is versioned (:data:`MIGRATIONS`); migrations run at start in one transaction under an
 advisory lock, so daemons starting together do not race (``civicbot migrate`` runs them alone).
@@ -244,12 +245,14 @@ class PostgresStateStore(StateStore):
             self._fences.pop(account, None)
 
     def _check(self, conn: psycopg.Connection[Any], account: str) -> None:
+        # FOR KEY SHARE: a takeover (SELECT ... FOR UPDATE) waits for, or skips, the lease of a
+        # write in progress, while the heartbeat's renewal (a plain UPDATE) never waits for one
         with self._fence_lock:
             token = self._fences.get(account)
         if token is None:
             return
         row = conn.execute("SELECT 1 FROM leases WHERE account=%s AND owner=%s AND epoch=%s"
-                           " AND expires_at > now() FOR SHARE",
+                           " AND expires_at > now() FOR KEY SHARE",
                            (account, token[0], token[1])).fetchone()
         if row is None:
             raise LeaseLostError(f"account {account}: this daemon no longer holds the lease "
