@@ -21,7 +21,8 @@ What every fetch guarantees:
   layer is decoded with bounded output, stacked encodings (``gzip, gzip``) and unknown ones are
   refused (:class:`FetchRefused`);
 * **redirects** followed up to ``max_redirects``, http(s) only; on a redirect to another origin
-  (scheme, host or port) every header the caller added is dropped except harmless ones
+  (scheme, host or port; ``http`` to ``https`` on the same host is an upgrade, not another
+  origin) every header the caller added is dropped except harmless ones
   (``Accept``, ``Accept-Language``), so API keys (``key``, ``apikey``, ``Authorization``...)
   never reach a third party;
 * **conditional requests**: a ``200`` carrying ``ETag`` or ``Last-Modified`` is kept, the next
@@ -249,6 +250,12 @@ def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
     return url.scheme, url.host, url.port or default
 
 
+def _same_origin(first: tuple[str, str, int | None], then: tuple[str, str, int | None]) -> bool:
+    """Same scheme, host and port, or the upgrade of ``http://host`` to ``https://host`` on
+    the default ports (as requests allows it)."""
+    return first == then or (first == ("http", then[1], 80) and then == ("https", first[1], 443))
+
+
 class Fetcher:
     """Fetches URLs and files for one plugin instance; thread-safe; close it when done.
 
@@ -394,7 +401,7 @@ class Fetcher:
                                f"({shown})", url=shown)
         headers = httpx.Headers(request.headers)
         headers.pop("Host", None)
-        if _origin(target) != origin:
+        if not _same_origin(origin, _origin(target)):
             # another origin: nothing the caller added may follow (API keys, Authorization)
             for name in list(headers.keys()):
                 if name.lower() not in SAFE_HEADERS:
@@ -405,14 +412,21 @@ class Fetcher:
 
     def _finish(self, response: httpx.Response, key: tuple[str, tuple[tuple[str, str], ...]],
                 kept: _Kept | None, shown: str, conditional: bool) -> FetchResult:
+        import httpx
+
         status = response.status_code
         final = str(response.request.url)
         if status == 304 and kept is not None:
             with self._lock:
                 self._cache.move_to_end(key)
             previous = kept.result
+            # the kept answer's headers (its Content-Type and charset), refreshed by the 304's
+            headers = httpx.Headers(previous.headers)
+            for name in ("etag", "last-modified", "date", "cache-control", "expires"):
+                if name in response.headers:
+                    headers[name] = response.headers[name]
             return FetchResult(content=previous.content, url=previous.url, status=304,
-                               headers=response.headers, not_modified=True, log=self.log)
+                               headers=headers, not_modified=True, log=self.log)
         if not 200 <= status < 300:
             raise FetchHTTPStatus(f"HTTP {status} from {shown}", url=shown, status=status)
         content = self._read_body(response, shown)

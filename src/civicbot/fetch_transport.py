@@ -12,6 +12,8 @@ Imported on the first fetch (httpx and httpcore are not loaded when civicbot sta
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import threading
 import time
 import typing
@@ -43,6 +45,37 @@ def _bounded(timeout: float | None) -> float | None:
     return left if timeout is None else min(timeout, left)
 
 
+def _resolve(host: str, port: int, timeout: float | None) -> list[str]:
+    """The addresses of ``host``, resolved in a daemon thread so that a slow DNS answer is cut
+    at ``timeout`` like everything else."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        pass
+    else:
+        return [host.strip("[]")]
+    found: list[str] = []
+    failure: list[BaseException] = []
+    done = threading.Event()
+
+    def lookup() -> None:
+        try:
+            for *_, sockaddr in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
+                if str(sockaddr[0]) not in found:
+                    found.append(str(sockaddr[0]))
+        except OSError as exc:
+            failure.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=lookup, name="civicbot-dns", daemon=True).start()
+    if not done.wait(timeout):
+        raise httpcore.ConnectTimeout(f"no DNS answer for {host} within the deadline")
+    if failure:
+        raise httpcore.ConnectError(f"cannot resolve {host}: {failure[0]}")
+    return found
+
+
 class _Stream(httpcore.NetworkStream):
     def __init__(self, inner: httpcore.NetworkStream) -> None:
         self._inner = inner
@@ -71,8 +104,16 @@ class _Backend(httpcore.NetworkBackend):
     def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                     local_address: str | None = None,
                     socket_options: Iterable[typing.Any] | None = None) -> httpcore.NetworkStream:
-        return _Stream(self._inner.connect_tcp(host, port, _bounded(timeout), local_address,
-                                               socket_options))
+        # the name is resolved first, within the deadline too (getaddrinfo has no timeout),
+        # then each address is tried in turn, as socket.create_connection does
+        last: Exception | None = None
+        for address in _resolve(host, port, _bounded(timeout)):
+            try:
+                return _Stream(self._inner.connect_tcp(address, port, _bounded(timeout),
+                                                       local_address, socket_options))
+            except httpcore.ConnectError as exc:
+                last = exc
+        raise last or httpcore.ConnectError(f"no address for {host}")
 
     def connect_unix_socket(self, path: str, timeout: float | None = None,
                             socket_options: Iterable[typing.Any] | None = None

@@ -289,3 +289,42 @@ def test_the_conditional_cache_is_bounded_in_bytes(web):
         # two answers fit in 2,500 bytes: the last two are kept, the first ones dropped
         assert [f.fetch(f"{web.url}/f{i}").not_modified for i in (3, 2, 0)] == \
             [True, True, False]
+
+
+def test_same_origin_rules():
+    from civicbot.fetch import _same_origin
+
+    assert _same_origin(("http", "a.fr", 80), ("https", "a.fr", 443))  # upgrade
+    assert not _same_origin(("https", "a.fr", 443), ("http", "a.fr", 80))  # downgrade
+    assert not _same_origin(("https", "a.fr", 443), ("https", "b.fr", 443))
+    assert not _same_origin(("https", "a.fr", 443), ("https", "a.fr", 8443))
+    assert not _same_origin(("http", "a.fr", 8080), ("https", "a.fr", 443))
+
+
+def test_a_slow_dns_answer_is_cut_at_the_deadline(monkeypatch):
+    import socket
+
+    real = socket.getaddrinfo
+
+    def slow(host, *args, **kwargs):
+        if host == "slow-dns.invalid":
+            time.sleep(4)
+        if host == "no-such-host.invalid":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow)
+    with Fetcher(timeout=1.0) as f:
+        started = time.monotonic()
+        with pytest.raises(FetchTimeout):
+            f.fetch("http://slow-dns.invalid/feed")
+        assert time.monotonic() - started < 3.0
+        with pytest.raises(FetchUnreachable, match="cannot resolve"):
+            f.fetch("http://no-such-host.invalid/feed")
+
+
+def test_not_modified_keeps_the_declared_charset(web, fetcher):
+    web.add("/latin.ics", "Fête".encode("latin-1"), "text/calendar; charset=ISO-8859-1")
+    assert fetcher.fetch(web.url + "/latin.ics").text() == "Fête"
+    again = fetcher.fetch(web.url + "/latin.ics")
+    assert again.not_modified and again.charset == "iso8859-1" and again.text() == "Fête"

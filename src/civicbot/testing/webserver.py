@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -74,7 +75,13 @@ class FakeWebServer:
 
         self._server = ThreadingHTTPServer((host, port), Handler)
         self._server.daemon_threads = True
+        self._server.handle_error = self._handle_error  # type: ignore[method-assign]
         self._thread: threading.Thread | None = None
+
+    def _handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up (a fetch cut at its deadline or size cap) is no error."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            ThreadingHTTPServer.handle_error(self._server, request, client_address)
 
     @property
     def url(self) -> str:

@@ -139,9 +139,9 @@ def test_timeout_keeps_the_state_and_is_logged(web, cap_doc, weather_bot, civicb
     source = {"cap": f"{web.url}/a.xml", "areas": ["FRB05"], "label": "Loir-et-Cher",
               "name": "cap-41"}
     with time_machine.travel(at(10, 5), tick=False) as traveller:
-        bot = weather_bot(section(source, timeout="0.3s"))
+        bot = weather_bot(section(source, timeout="1s"))
         assert len(poll(bot, traveller, at(10, 5))) == 1
-        web.add("/a.xml", yellow, "application/cap+xml", stall_next=1, stall_seconds=1.5)
+        web.add("/a.xml", yellow, "application/cap+xml", stall_next=1, stall_seconds=2.5)
         with caplog.at_level(logging.WARNING):
             assert poll(bot, traveller, at(6, 30, day=11), failing=True) == []
         assert len(civicbot_sandbox.statuses) == 1
