@@ -45,6 +45,10 @@ if TYPE_CHECKING:
     from civicbot.state_postgres import PostgresStateStore
 
 
+#: Leases taken per round (a round every half second while below the share).
+ACQUIRE_BATCH = 25
+
+
 @dataclass
 class Lease:
     """A lease this daemon holds."""
@@ -243,7 +247,10 @@ class LeaseManager:
 
     def _try_acquire(self) -> None:
         with self._lock:
-            wanted = self._share() - len(self.held)
+            # a few at a time (every half second while below the share): a daemon starting
+            # first does not grab and start every account at once, starving its own heartbeat
+            # while the others are still starting
+            wanted = min(ACQUIRE_BATCH, self._share() - len(self.held))
             skip = list(self.held) + list(self._releasing)
         if wanted <= 0:
             return
