@@ -73,6 +73,14 @@ def _when(bot: Bot, value: datetime | str | None, language: str) -> str:
     return stamp.astimezone(bot.timezone).strftime(fmt)
 
 
+def _stream_state(bot: Bot, state: Any, language: str, unknown: str) -> str:
+    if not state:
+        return unknown
+    names = texts.STREAM_STATES.get(language) or texts.STREAM_STATES.get(bot.language) \
+        or texts.STREAM_STATES["fr"]
+    return names.get(str(state), str(state))
+
+
 def status_text(ctx: CommandContext) -> str:
     """State, uptime, stream and queue, the last three posts, the next three jobs."""
     bot, language = ctx.bot, ctx.language
@@ -83,7 +91,8 @@ def status_text(ctx: CommandContext) -> str:
         _t(bot, texts.STATUS_STATE, language).format(state=_t(bot, state, language)),
         _t(bot, texts.STATUS_UPTIME, language).format(uptime=_uptime(bot, language)),
         _t(bot, texts.STATUS_STREAM, language).format(
-            stream=health.get("state", unknown), queue=health.get("queue_depth", unknown)),
+            stream=_stream_state(bot, health.get("state"), language, unknown),
+            queue=health.get("queue_depth", unknown)),
     ]
     posts = bot.state.store.recent_posts(bot.name, 3)
     if posts:

@@ -94,7 +94,8 @@ class AutoReplyConfig(PluginConfig):
     max_replies_per_thread: int | None = Field(default=3, ge=1)
     #: Reply to a mention nothing else answered; null: stay silent.
     fallback: Localised | None = Field(default_factory=lambda: dict(FALLBACK))
-    #: The FAQ, tried in order; the first matching rule answers.
+    #: The FAQ: the most specific matching rule answers (a keyword of several words whose words
+    #: are all in the message beats one word); on a tie, the first in the file.
     rules: list[Rule] = Field(default_factory=list)
 
     @field_validator("admins")

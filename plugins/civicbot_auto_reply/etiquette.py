@@ -38,10 +38,7 @@ def same_acct(a: str, b: str) -> bool:
 def refusal(bot: Bot, account: Mapping[str, Any], allow_bots: Iterable[str]) -> str | None:
     """Why this account must not be answered, or None."""
     acct = str(account.get("acct") or "")
-    own_id = bot.account.get("id")
-    if (own_id is not None and str(account.get("id")) == str(own_id)) or (
-        bot.account_acct and same_acct(acct, bot.account_acct)
-    ):
+    if bot.is_own_account(account):  # ``bot``, ``bot@host``, ``bot@host:port`` (snac)
         return "own account"
     if account.get("bot") and not any(same_acct(acct, allowed) for allowed in allow_bots):
         return "bot account"

@@ -1,5 +1,10 @@
-"""Finding what a mention asks for: commands (at the start), keywords (whole words, any case,
-with or without accents) and regular expressions."""
+"""Finding what a mention asks for: commands (at the start, or named anywhere in a short
+question), keywords (whole words, any case, with or without accents) and regular expressions.
+
+Each match has a *score*, how specific it is, so that the most specific answer wins: a keyword
+of several words scores its number of words when all of them are in the message (in any order:
+"déchèterie ouverte" matches "La déchèterie est-elle ouverte ?"), a single word scores 1, a
+regular expression scores the number of words it matched (at most 3)."""
 
 from __future__ import annotations
 
@@ -54,23 +59,58 @@ class Found:
     match: str
     groups: tuple[str, ...] = ()
     named: dict[str, str] = field(default_factory=dict)
+    #: How specific the match is (see the module's docstring); higher wins.
+    score: int = 1
+
+
+@dataclass(frozen=True)
+class FoldedText:
+    """A message folded once for every keyword rule: the folded text, the map back to the
+    original characters, and its set of words."""
+
+    text: str
+    folded: str
+    where: list[int]
+    words: frozenset[str]
+
+    @classmethod
+    def of(cls, text: str) -> FoldedText:
+        folded, where = fold_with_map(text)
+        return cls(text, folded, where, frozenset(_TOKEN.findall(folded)))
 
 
 class KeywordMatcher:
-    """Matches any of the keywords as whole words, ignoring case and accents."""
+    """Matches keywords as whole words, ignoring case and accents. A keyword of several words
+    matches when all its words are in the text (written together, or apart in any order); the
+    match with the most words wins, then the first keyword listed."""
 
     def __init__(self, keywords: Iterable[str]) -> None:
-        patterns = sorted({words_pattern(k) for k in keywords if words_pattern(k)},
-                          key=len, reverse=True)
-        self.pattern = re.compile(r"(?<!\w)(?:" + "|".join(patterns) + r")(?!\w)")
+        self.keywords: list[tuple[int, frozenset[str], re.Pattern[str]]] = []
+        for keyword in keywords:
+            tokens = frozenset(_TOKEN.findall(fold(keyword)))
+            if tokens:
+                phrase = re.compile(r"(?<!\w)" + words_pattern(keyword) + r"(?!\w)")
+                self.keywords.append((len(tokens), tokens, phrase))
 
-    def search(self, text: str) -> Found | None:
-        folded, where = fold_with_map(text)
-        m = self.pattern.search(folded)
-        if m is None:
+    def search(self, text: str, folded: FoldedText | None = None) -> Found | None:
+        message = folded if folded is not None and folded.text == text else FoldedText.of(text)
+        best: tuple[int, frozenset[str], re.Pattern[str]] | None = None
+        for entry in self.keywords:
+            if (best is None or entry[0] > best[0]) and entry[1] <= message.words:
+                best = entry
+        if best is None:
             return None
-        original = text[where[m.start()]:where[m.end()]]
-        return Found(match=plain(original, MAX_ECHO))
+        score, tokens, phrase = best
+        m = phrase.search(message.folded)
+        if m is not None:
+            start, end = m.start(), m.end()
+        else:  # the words apart: from the first to the last of them
+            spans = [re.search(r"(?<!\w)" + re.escape(t) + r"(?!\w)", message.folded)
+                     for t in tokens]
+            found = [span for span in spans if span is not None]
+            start, end = min(f.start() for f in found), max(f.end() for f in found)
+        original = text[message.where[start]:message.where[end]]
+        return Found(match=plain(original, MAX_ECHO), score=score)
 
 
 class RegexMatcher:
@@ -81,7 +121,7 @@ class RegexMatcher:
     def __init__(self, pattern: str) -> None:
         self.pattern = re.compile(pattern.translate(_APOSTROPHES))
 
-    def search(self, text: str) -> Found | None:
+    def search(self, text: str, folded: FoldedText | None = None) -> Found | None:
         # same length as ``text``: the spans of the match are valid in the original
         m = self.pattern.search(text.translate(_APOSTROPHES))
         if m is None:
@@ -95,6 +135,7 @@ class RegexMatcher:
             match=group(0),
             groups=tuple(group(i) for i in range(1, len(m.groups()) + 1)),
             named={name: group(name) for name in m.groupdict()},
+            score=max(1, min(3, len(_TOKEN.findall(m.group(0))))),
         )
 
 
@@ -103,6 +144,14 @@ class CommandMatch:
     command: Command
     name: str
     args: str
+    #: Number of words of the name (how specific the match is).
+    score: int = 1
+    #: True when the message starts with the name; False when it was found further on.
+    at_start: bool = True
+
+
+#: A command is looked for anywhere in a question of at most this many words.
+SHORT_QUESTION_WORDS = 15
 
 
 def match_command(text: str, commands: Sequence[Command]) -> CommandMatch | None:
@@ -121,3 +170,30 @@ def match_command(text: str, commands: Sequence[Command]) -> CommandMatch | None
             args = text[where[m.end()]:].strip(_ARGS_STRIP)
             return CommandMatch(command=command, name=name, args=args)
     return None
+
+
+def find_command(text: str, commands: Sequence[Command],
+                 max_words: int = SHORT_QUESTION_WORDS) -> CommandMatch | None:
+    """A command named anywhere in a short question ("Quels sont les horaires de la
+    bibliothèque ?" finds "horaires bibliothèque"): the words of the name in order, other words
+    allowed between them; the name with the most words wins. Admin-only commands are only
+    ever read at the start of a message."""
+    folded, where = fold_with_map(text)
+    if len(_TOKEN.findall(folded)) > max_words:
+        return None
+    best: CommandMatch | None = None
+    for command in commands:
+        if command.admin_only:
+            continue
+        for name in command.names:
+            tokens = _TOKEN.findall(fold(name))
+            if not tokens or (best is not None and len(tokens) <= best.score):
+                continue
+            gap = r"[\W_]+(?:\w+[\W_]+){0,4}?"  # a few words may come between
+            pattern = r"(?<!\w)" + gap.join(re.escape(t) for t in tokens) + r"(?!\w)"
+            m = re.search(pattern, folded)
+            if m is not None:
+                args = text[where[m.end()]:].strip(_ARGS_STRIP)
+                best = CommandMatch(command=command, name=name, args=args, score=len(tokens),
+                                    at_start=False)
+    return best

@@ -8,7 +8,9 @@ Order of decisions, for each mention:
    (admin-only commands only for admins: for anyone else the word is ordinary text);
 4. while the bot is paused only admin commands are answered;
 5. cooldown of the sender and cap of the conversation (admins are exempt);
-6. command answer, else the first matching rule, else the fallback (or nothing).
+6. the most specific answer: a command the text starts with; else the best of a command named
+   anywhere in a short question and the rules (more words matched wins; on a tie the rules,
+   in the file's order); else the fallback (or nothing).
 """
 
 from __future__ import annotations
@@ -24,7 +26,14 @@ from civicbot_auto_reply import texts
 from civicbot_auto_reply.builtin_commands import HELP_NAMES
 from civicbot_auto_reply.config import AutoReplyConfig, Localised, Rule
 from civicbot_auto_reply.etiquette import Limits, is_admin, refusal
-from civicbot_auto_reply.matching import Found, KeywordMatcher, RegexMatcher, match_command
+from civicbot_auto_reply.matching import (
+    FoldedText,
+    Found,
+    KeywordMatcher,
+    RegexMatcher,
+    find_command,
+    match_command,
+)
 from civicbot_auto_reply.sanitize import mention_text, sender_name, truncate
 from civicbot_auto_reply.templates import render
 
@@ -48,8 +57,8 @@ class CompiledRule:
     rule: Rule
     matcher: KeywordMatcher | RegexMatcher
 
-    def search(self, text: str) -> Found | None:
-        return self.matcher.search(text)
+    def search(self, text: str, folded: FoldedText | None = None) -> Found | None:
+        return self.matcher.search(text, folded)
 
 
 @dataclass
@@ -60,6 +69,20 @@ class Answer:
     #: Our own long text (the "aide" list): posted whole, as a numbered thread if needed,
     #: instead of being cut.
     thread: bool = False
+
+
+@dataclass
+class Decision:
+    """The reply to a mention, or why there is none."""
+
+    answer: Answer | None = None
+    reason: str = ""
+    acct: str = ""
+    conversation: str = ""
+    #: What answered: "command 'agenda'", "rule 2" (1-based, in the file's order), "fallback".
+    chosen: str = ""
+    log_event: str = ""
+    log_fields: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -111,45 +134,75 @@ class Responder:
 
     # -- the decision ----------------------------------------------------------------------
     def handle(self, status: Mapping[str, Any], notification: Mapping[str, Any]) -> None:
-        bot, log = self.bot, self.bot.log
-        now = bot.now()  # the time of the decision, recorded for the cooldown
+        now = self.bot.now()  # the time of the decision, recorded for the cooldown
+        decision = self.decide(status, notification, now)
+        if decision.answer is None:
+            if decision.log_event:
+                self.bot.log.info(decision.log_event, **decision.log_fields)
+            return
+        self.send(status, decision.acct, decision.conversation, decision.answer, now)
+
+    def decide(self, status: Mapping[str, Any], notification: Mapping[str, Any],
+               now: datetime) -> Decision:
+        """What the bot answers to ``status`` (nothing is sent nor recorded): the reply, or
+        why there is none. ``civicbot ask`` prints this."""
+        bot = self.bot
         key = dedup_key(status)
         account: Mapping[str, Any] = status.get("account") or {}
         acct = str(account.get("acct") or "")
+        where = {"acct": acct, "status_id": status["id"]}
         if bot.state.post(key) is not None:
-            log.info("mention already answered; skipped", status_id=status["id"])
-            return
+            return Decision(reason="already answered", log_event="mention already answered; "
+                            "skipped", log_fields={"status_id": status["id"]}, acct=acct)
         reason = refusal(bot, account, self.config.allow_bots)
         if reason is not None:
-            log.info("mention not answered", reason=reason, acct=acct, status_id=status["id"])
-            return
+            return Decision(reason=reason, log_event="mention not answered",
+                            log_fields={"reason": reason, **where}, acct=acct)
         text = mention_text(str(status.get("content") or ""))
         admin = self.is_admin(acct)
         usable = [c for c in bot.commands if admin or not c.admin_only]
         found = match_command(text, usable)
         admin_command = found is not None and found.command.admin_only
         if bot.paused and not admin_command:
-            log.info("bot paused; mention not answered", acct=acct, status_id=status["id"])
-            return
+            return Decision(reason="the bot is paused", acct=acct,
+                            log_event="bot paused; mention not answered", log_fields=where)
         conversation = self.limits.conversation(status)
         if not admin:
             if self.limits.cooling_down(acct, now):
-                log.info("mention not answered", reason="cooldown", acct=acct,
-                         status_id=status["id"])
-                return
+                return Decision(reason="cooldown", log_event="mention not answered",
+                                log_fields={"reason": "cooldown", **where}, acct=acct)
             if self.limits.thread_full(conversation):
-                log.info("mention not answered", reason="conversation cap", acct=acct,
-                         status_id=status["id"], conversation=conversation)
-                return
+                return Decision(reason="conversation cap", log_event="mention not answered",
+                                log_fields={"reason": "conversation cap", **where,
+                                            "conversation": conversation}, acct=acct)
         language = self.resident_language(status)
-        if found is not None:
+        if found is None:
+            found = find_command(text, usable)
+        rule = self.best_rule(text)
+        if found is not None and (found.at_start or rule is None
+                                  or found.score > rule[1].score):
             answer = self.run_command(found.command, found.args, status, notification, acct,
                                       language, admin)
+            chosen = f"command {found.name!r}"
         else:
-            answer = self.from_rules(text, account, language)
+            answer = self.from_rules(text, account, language, rule)
+            chosen = (f"rule {rule[0] + 1}" if rule is not None else "fallback")
         if answer is None:
-            return
-        self.send(status, acct, conversation, answer, now)
+            reason = ("no rule matched and the fallback is disabled (fallback: null)"
+                      if chosen == "fallback" and self.config.fallback is None
+                      else f"{chosen} gave no text")
+            return Decision(reason=reason, acct=acct, conversation=conversation, chosen=chosen)
+        return Decision(answer=answer, acct=acct, conversation=conversation, chosen=chosen)
+
+    def best_rule(self, text: str) -> tuple[int, Found] | None:
+        """The most specific matching rule (index, match); ties go to the first in the file."""
+        best: tuple[int, Found] | None = None
+        folded = FoldedText.of(text)  # once for every keyword rule
+        for index, compiled in enumerate(self.rules):
+            found = compiled.search(text, folded)
+            if found is not None and (best is None or found.score > best[1].score):
+                best = (index, found)
+        return best
 
     def run_command(self, command: Command, args: str, status: Mapping[str, Any],
                     notification: Mapping[str, Any], acct: str, language: str,
@@ -168,13 +221,13 @@ class Responder:
         return Answer(text=text.strip(), language=lang, admin=command.admin_only,
                       thread=command.names == HELP_NAMES)
 
-    def from_rules(self, text: str, account: Mapping[str, Any], language: str) -> Answer | None:
+    def from_rules(self, text: str, account: Mapping[str, Any], language: str,
+                   rule: tuple[int, Found] | None) -> Answer | None:
         sender = sender_name(dict(account))
-        for compiled in self.rules:
-            found = compiled.search(text)
-            if found is not None:
-                source, lang = choose(compiled.rule.reply, language, self.bot.language)
-                return self.render(source, lang, sender, found)
+        if rule is not None:
+            index, found = rule
+            source, lang = choose(self.rules[index].rule.reply, language, self.bot.language)
+            return self.render(source, lang, sender, found)
         if self.config.fallback is None:
             return None
         source, lang = choose(self.config.fallback, language, self.bot.language)

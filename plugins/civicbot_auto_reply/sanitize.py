@@ -19,7 +19,7 @@ MAX_SENDER = 40
 MAX_ECHO = 60
 
 _URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S*", re.IGNORECASE)
-_MENTION = re.compile(r"(?<![\w/])@[\w.-]+(?:@[\w.-]*\w)?", re.UNICODE)
+_MENTION = re.compile(r"(?<![\w/])@[\w.-]+(?:@[\w.-]*\w(?::\d+)?)?", re.UNICODE)  # snac: @bot@host:port
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 
 

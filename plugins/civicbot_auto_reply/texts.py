@@ -75,6 +75,15 @@ STATUS_NEXT_JOBS: dict[str, str] = {"fr": "Prochaines tâches :", "en": "Next jo
 STATUS_NO_JOBS: dict[str, str] = {"fr": "Prochaines tâches : aucune",
                                   "en": "Next jobs: none"}
 STATUS_UNKNOWN: dict[str, str] = {"fr": "inconnu", "en": "unknown"}
+#: The stream's states as the "statut" answer writes them.
+STREAM_STATES: dict[str, dict[str, str]] = {
+    "fr": {"connected": "connecté", "connecting": "connexion en cours",
+           "reconnecting": "reconnexion en cours", "backoff": "en attente avant de se reconnecter",
+           "polling": "consultation régulière", "stopped": "arrêté", "failed": "en échec"},
+    "en": {"connected": "connected", "connecting": "connecting", "reconnecting": "reconnecting",
+           "backoff": "waiting to reconnect", "polling": "polling", "stopped": "stopped",
+           "failed": "failed"},
+}
 
 #: strftime formats of dates in the "statut" answer.
 DATE_FORMAT: dict[str, str] = {"fr": "%d/%m à %H:%M", "en": "%d %b %H:%M"}

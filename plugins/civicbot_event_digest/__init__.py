@@ -21,6 +21,7 @@ from civicbot_event_digest.runtime import NAME, Runtime, drop_runtime, runtime_f
 
 __all__ = [
     "EventDigestConfig",
+    "civicbot_check_config",
     "civicbot_config_schema",
     "civicbot_register_commands",
     "civicbot_register_jobs",
@@ -66,6 +67,25 @@ def civicbot_register_jobs(register: Callable[[Job], None], bot: Bot) -> None:
 @hookimpl
 def civicbot_register_commands(register: Callable[[Command], None], bot: Bot) -> None:
     register_commands(register, bot)
+
+
+@hookimpl
+def civicbot_check_config(report: Callable[..., None], bot: Bot) -> None:
+    """Agenda files that do not exist (``civicbot check-config``): the source would fail."""
+    config = bot.plugin_config(NAME)
+    if not isinstance(config, EventDigestConfig):
+        return
+    from pathlib import Path
+
+    from civicbot_event_digest.config import is_url
+
+    for i, source in enumerate(config.sources):
+        for kind in ("ics", "jsonld"):
+            where = getattr(source, kind)
+            if where is not None and not is_url(where) and not Path(where).is_file():
+                report(f"source {source.name!r}: file {where} not found: fix the path (relative "
+                       "to the config file's folder) or give its https:// URL",
+                       key=("plugins", NAME, "sources", i, kind))
 
 
 @hookimpl

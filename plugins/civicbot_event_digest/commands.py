@@ -2,7 +2,7 @@
 
 Each answers with the next matching events in one short post that fits the instance limit
 (with the @mention the auto-reply adds, counted as plain characters so that no link is ever
-cut), and "… et N autre(s)." when some do not fit.
+cut), and "… et N autres." ("… et 1 autre.") when some do not fit.
 
 Commands never fetch a source themselves (a slow feed would hold every other resident's mention
 behind it): they answer from the events the runtime keeps, loaded in the background at start and
@@ -116,7 +116,7 @@ def _compose(runtime: Runtime, kind: str, sender: str, horizon: Horizon, start: 
         more = len(lines) - len(chosen)
         body = [phrases.phrase(kind), *chosen]
         if more:
-            body.append(phrases.phrase("more", n=more))
+            body.append(phrases.phrase("more_one" if more == 1 else "more", n=more))
         return "\n".join(body + (["", *tail] if tail else []))
 
     for line in lines[: runtime.config.commands.max_events]:

@@ -11,16 +11,26 @@ from pydantic import (
     Field,
     SecretStr,
     TypeAdapter,
+    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from civicbot import ConfigPath, Duration, PluginConfig, TimeZoneName, camel_hashtag, cron
+from civicbot import (
+    ConfigPath,
+    CronExpression,
+    Duration,
+    PluginConfig,
+    TimeZoneName,
+    WebUrl,
+    camel_hashtag,
+)
 
 LANGUAGES = ("fr", "en")
 Visibility = Literal["public", "unlisted", "private", "direct"]
 _PATH = TypeAdapter(ConfigPath)
+_URL = TypeAdapter(WebUrl)
 
 
 def is_url(value: str) -> bool:
@@ -34,6 +44,11 @@ def _location(value: str, info: ValidationInfo) -> str:
         raise ValueError("expected a URL (https://...) or a file path")
     if is_url(value):
         return value
+    if "://" in value or value.lower().startswith("www."):
+        try:  # refused with the fix: "write https://..."
+            _URL.validate_python(value)
+        except ValidationError as exc:
+            raise ValueError(str(exc.errors()[0]["msg"]).removeprefix("Value error, ")) from None
     return str(_PATH.validate_python(value, context=info.context))
 
 
@@ -151,7 +166,7 @@ class DigestConfig(PluginConfig):
 
     id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     #: Standard 5-field crontab in the bot's time zone ("0 8 * * 1": Mondays at 08:00).
-    cron: str | None = None
+    cron: CronExpression | None = None
     #: Or a fixed interval ("1d"); give cron or every.
     every: Duration | None = None
     window: Window = "this_week"
@@ -163,13 +178,6 @@ class DigestConfig(PluginConfig):
     misfire_grace: Duration | None = None
     #: At most this many events (the earliest); a last line says how many more there are.
     max_events: int = Field(default=40, ge=1, le=500)
-
-    @field_validator("cron")
-    @classmethod
-    def _cron(cls, value: str | None) -> str | None:
-        if value is not None:
-            cron(value)  # raises ValueError on a bad expression
-        return value
 
     _hashtags = field_validator("hashtags")(_check_hashtags)
 
@@ -235,7 +243,7 @@ class EventDigestConfig(PluginConfig):
     max_feed_bytes: int = Field(default=20_000_000, ge=1000)
     user_agent: str = "civicbot-event-digest"
     #: A page with the full agenda, linked from command replies.
-    agenda_url: str | None = None
+    agenda_url: WebUrl | None = None
     templates: Templates = Templates()
     new_events: NewEventsConfig = NewEventsConfig()
     reminders: RemindersConfig = RemindersConfig()

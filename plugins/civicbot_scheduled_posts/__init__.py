@@ -36,6 +36,7 @@ __all__ = [
     "ReloadReport",
     "ScheduledPostsConfig",
     "calendar_for",
+    "civicbot_check_config",
     "civicbot_config_schema",
     "civicbot_register_jobs",
     "civicbot_shutdown",
@@ -63,6 +64,16 @@ def civicbot_register_jobs(register: Callable[[Job], None], bot: Bot) -> None:
         return
     for job in ContentCalendar(bot, config).load():
         register(job)
+
+
+@hookimpl
+def civicbot_check_config(report: Callable[..., None], bot: Bot) -> None:
+    """Post files the bot would skip, missing folder or images (``civicbot check-config``)."""
+    calendar = calendar_for(bot)
+    if calendar is not None:
+        from civicbot_scheduled_posts.checks import check_calendar
+
+        check_calendar(calendar, report)
 
 
 @hookimpl

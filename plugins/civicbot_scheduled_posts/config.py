@@ -16,8 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from civicbot import ConfigPath, Duration, PluginConfig
-from civicbot_scheduled_posts.cron_fields import check_cron
+from civicbot import ConfigPath, CronExpression, Duration, PluginConfig
 from civicbot_scheduled_posts.templates import RESERVED_NAMES, check_template
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")
@@ -54,7 +53,7 @@ class PostSpec(_Strict):
 
     id: str
     at: datetime | None = None
-    cron: str | None = None
+    cron: CronExpression | None = None
     every: Duration | None = None
     start: datetime | None = None
     until: datetime | None = None
@@ -102,11 +101,6 @@ class PostSpec(_Strict):
             raise ValueError(f"invalid id {value!r}: use letters, digits, '-' and '_' "
                              "(e.g. horaires-noel), at most 80 characters")
         return value
-
-    @field_validator("cron")
-    @classmethod
-    def _check_cron(cls, value: str | None) -> str | None:
-        return None if value is None else check_cron(value)
 
     @field_validator("language")
     @classmethod

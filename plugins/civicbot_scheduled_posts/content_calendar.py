@@ -252,8 +252,12 @@ class ContentCalendar:
                 stored is not None and stored.state in ("pending", "sent")):
             self.log.info("native post: the server publishes it", post=spec.id)
             return []
-        self.log.warning("native post was never accepted by the server; posting it from the "
-                         "daemon", post=spec.id)
+        if self.native.available():
+            self.log.warning("native post was never accepted by the server; posting it from "
+                             "the daemon", post=spec.id)
+        else:
+            self.log.info("native post published by the daemon (the server cannot list the "
+                          "posts it holds)", post=spec.id)
         return build_drafts(spec, now=ctx.now, scheduled_time=ctx.scheduled_time,
                             variables=self.variables, default_language=self.bot.language)
 

@@ -5,6 +5,11 @@ starts and when its file changes (not at its time). Mastodon accepts a scheduled
 least 5 minutes ahead, at most 25 per day and 300 in total: these limits are checked before
 sending, and a post that would exceed one is logged as an error naming it, and not sent.
 
+A server that cannot list the scheduled posts it holds (snac: ``scheduled_at`` accepted, the
+list always empty, no cancel) could never have them edited nor cancelled: there
+(``bot.server.native_scheduling`` false) native posts are not submitted; the daemon publishes
+them at their time like any other post.
+
 The server-side id is kept in the plugin's state namespace under ``native:<post id>``; an edit
 cancels it and submits the new version (its dedup key includes a hash of the content), a
 deleted post cancels it.
@@ -64,9 +69,18 @@ class NativeScheduler:
                             default_language=self.bot.language, check_media=check_media)
 
     # -- syncing ---------------------------------------------------------------------------------
+    def available(self) -> bool:
+        """False on a server that cannot list (nor cancel) its scheduled posts."""
+        return bool(self.bot.server.native_scheduling)
+
     def sync_all(self, posts: Iterable[PostSpec]) -> None:
         """At start: submit new or edited native posts, cancel those no longer declared."""
         natives = {p.id: p for p in posts if p.native}
+        if natives and not self.available():
+            self.log.warning("native posts scheduled locally: the server cannot list the "
+                             "posts it holds", posts=sorted(natives),
+                             software=self.bot.server.software)
+            return
         for post_id in sorted(set(self.records()) - set(natives)):
             self.cancel(post_id, reason="no longer a native post")
         known: dict[str, datetime] | None = None
@@ -94,6 +108,9 @@ class NativeScheduler:
             draft = self.draft(post)
         except JobError as exc:
             log.error("native post not scheduled", reason=str(exc))
+            return False
+        if not self.available():
+            log.info("native post scheduled locally: the server cannot list the posts it holds")
             return False
         if self.bot.dry_run:
             log.info("dry run: native post would be scheduled on the server",

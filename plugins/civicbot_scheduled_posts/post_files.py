@@ -89,6 +89,9 @@ def parse_post(data: bytes, path: Path) -> PostSpec:
         raise ValueError("the file is not UTF-8 text") from None
     # files saved on Windows: the post must not carry "\r" (nor change its content hash)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise ValueError("the file is empty: write a line '---', the post's settings (at: ...), "
+                         "a line '---', then the text")
     meta, body = split_front_matter(text)
     if "text" in meta:
         raise ValueError("text: write the text in the body of the file, after the front matter")

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
-from civicbot import Duration, PluginConfig, TimeZoneName, cron
+from civicbot import CronExpression, Duration, PluginConfig, TimeZoneName
 from civicbot_weather.departements import DEPARTEMENTS, normalize_departement
 
 DEFAULT_VIGILANCE_URL = "https://public-api.meteofrance.fr/public/DPVigilance/v1"
@@ -28,18 +28,12 @@ class ForecastConfig(PluginConfig):
     """The morning forecast post (Open-Meteo)."""
 
     id: str = "meteo-matin"
-    cron: str = "0 7 * * *"
+    cron: CronExpression = "0 7 * * *"
     base_url: str = "https://api.open-meteo.com"
     timezone: TimeZoneName | None = None
     #: The whole fetch (redirects included) must end within it, however slowly the server sends.
     timeout: Duration = timedelta(seconds=15)
     hashtags: list[str] = Field(default_factory=list)
-
-    @field_validator("cron")
-    @classmethod
-    def _cron(cls, value: str) -> str:
-        cron(value)
-        return value
 
     @field_validator("base_url")
     @classmethod

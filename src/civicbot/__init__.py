@@ -7,8 +7,16 @@ The public API is exactly what ``__all__`` lists (pinned by a test)::
 
 from civicbot.__about__ import __version__
 from civicbot.bot import Bot
+from civicbot.channels import Channel, ChannelRefused, ChannelUnavailable, Progress, QueuedItem
 from civicbot.commands import Command, CommandContext
-from civicbot.config_types import ConfigPath, Duration, PluginConfig, TimeZoneName
+from civicbot.config_types import (
+    ConfigPath,
+    CronExpression,
+    Duration,
+    PluginConfig,
+    TimeZoneName,
+    WebUrl,
+)
 from civicbot.drafts import PREVIOUS, Media, PostDraft
 from civicbot.errors import (
     AuthenticationError,
@@ -26,17 +34,22 @@ from civicbot.hookspecs import hookimpl, hookspec
 from civicbot.jobs import Job, JobContext, Schedule, at, cron, every
 from civicbot.last_good import LastGood
 from civicbot.publisher import PublishResult
+from civicbot.splitting import split_text
 from civicbot.text import camel_hashtag, html_to_text, mastodon_length
 
 __all__ = [
     "PREVIOUS",
     "AuthenticationError",
     "Bot",
+    "Channel",
+    "ChannelRefused",
+    "ChannelUnavailable",
     "CivicbotError",
     "Command",
     "CommandContext",
     "ConfigError",
     "ConfigPath",
+    "CronExpression",
     "Duration",
     "FetchError",
     "FetchResult",
@@ -52,10 +65,13 @@ __all__ = [
     "PostDraft",
     "PostRefused",
     "PostVetoed",
+    "Progress",
     "PublishError",
     "PublishResult",
+    "QueuedItem",
     "Schedule",
     "TimeZoneName",
+    "WebUrl",
     "__version__",
     "at",
     "camel_hashtag",
@@ -65,4 +81,5 @@ __all__ = [
     "hookspec",
     "html_to_text",
     "mastodon_length",
+    "split_text",
 ]

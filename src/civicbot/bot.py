@@ -14,17 +14,20 @@ import structlog
 from mastodon import Mastodon
 from pydantic import BaseModel, SecretStr
 
+from civicbot.channels import MASTODON
 from civicbot.commands import Command
 from civicbot.config import SANDBOX, AccountSettings, config_from_mapping, load_config
 from civicbot.drafts import PostDraft, Visibility
-from civicbot.errors import AuthenticationError, PublishError
+from civicbot.errors import AuthenticationError, ConfigError, PublishError
 from civicbot.hooks import Hooks
 from civicbot.jobs import Job
 from civicbot.plugins import CivicbotPluginManager, make_plugin_manager
 from civicbot.publisher import Publisher, PublishResult
+from civicbot.server import ServerInfo
 from civicbot.state import AccountState, SQLiteStateStore, StateStore, open_state_store
 
 if TYPE_CHECKING:
+    from civicbot.channels import ChannelRelay
     from civicbot.scheduler import JobScheduler
     from civicbot.stream import StreamSupervisor
     from civicbot.testing.sandbox import SandboxInstance
@@ -154,9 +157,11 @@ class Bot:
                                    max_attempts=settings.mastodon.max_attempts)
         self._lazy_lock = threading.RLock()
         self._scheduler: JobScheduler | None = None
+        self._relay: ChannelRelay | None = None
         self._commands: list[Command] | None = None
         self.stream: StreamSupervisor | None = None
         self.account: dict[str, Any] = {}
+        self._paused_seen: bool | None = None
         self.started_at: float | None = None
         self._stop_requested = threading.Event()
         self._started = False
@@ -185,17 +190,87 @@ class Bot:
         return str(self.account.get("acct") or self.account.get("username") or "")
 
     @property
+    def server(self) -> ServerInfo:
+        """What the account's server supports (software, idempotency, native scheduling,
+        character limit, streaming), read once from the instance documents."""
+        return self.publisher.server
+
+    def own_accts(self) -> set[str]:
+        """Every way the server writes the bot's own name, case-folded: ``bot`` (as
+        ``verify_credentials`` says), ``bot@host``, ``bot@host:port`` (snac, in statuses and
+        notifications)."""
+        username = str(self.account.get("username") or self.account_acct.partition("@")[0])
+        if not username:
+            return set()
+        from urllib.parse import urlsplit
+
+        names = {username, self.account_acct}
+        parts = urlsplit(self.settings.mastodon.api_base_url)
+        for host in (parts.netloc, parts.hostname):
+            if host:
+                names.add(f"{username}@{host}")
+        return {n.casefold() for n in names if n}
+
+    def is_own_account(self, account: Mapping[str, Any]) -> bool:
+        """True for the bot's own account, by id or by any form of its name."""
+        own_id = self.account.get("id")
+        if own_id is not None and str(account.get("id")) == str(own_id):
+            return True
+        return str(account.get("acct") or "").lstrip("@").casefold() in self.own_accts()
+
+    @property
     def paused(self) -> bool:
         """While paused (admin "pause" command), automatic posts and replies are dropped."""
         return bool(self.state.namespace("core").get("paused", False))
 
     def set_paused(self, paused: bool, by: str = "") -> None:
+        self._paused_seen = paused
         self.state.namespace("core").set("paused", paused)
         self.log.warning("bot paused" if paused else "bot resumed", by=by)
 
+    def notice_pause_flag(self) -> None:
+        """Log a pause or a resume written by another process (``civicbot pause``), which
+        this bot obeys already: the log says when it happened and who did it."""
+        paused = self.paused
+        seen, self._paused_seen = self._paused_seen, paused
+        if seen is not None and seen != paused:
+            by = self.state.namespace("core").get("paused_by", "") or "another process"
+            self.log.warning("bot paused" if paused else "bot resumed", by=by)
+
     def publish(self, *drafts: PostDraft, dry_run: bool | None = None) -> list[PublishResult]:
-        """Publish drafts in order (a thread when they chain with ``in_reply_to=PREVIOUS``)."""
-        return self.publisher.publish(drafts, dry_run=self.dry_run if dry_run is None else dry_run)
+        """Publish drafts in order (a thread when they chain with ``in_reply_to=PREVIOUS``)
+        on Mastodon, and queue them for the other channels they name (sent in the
+        background: another channel never delays Mastodon)."""
+        dry = self.dry_run if dry_run is None else dry_run
+        relay = self.channel_relay
+        if relay is None:
+            return self.publisher.publish(drafts, dry_run=dry)
+        if not dry:
+            relay.enqueue(drafts)
+        mastodon = [d for d in drafts if MASTODON in relay.targets(d)]
+        sent = iter(self.publisher.publish(mastodon, dry_run=dry) if mastodon else [])
+        return [next(sent) if MASTODON in relay.targets(d) else
+                PublishResult(draft=d, skipped="not for mastodon") for d in drafts]
+
+    @property
+    def channel_relay(self) -> ChannelRelay | None:
+        """The queues of the other channels (None when no plugin adds a channel and the
+        config names only ``mastodon``)."""
+        with self._lazy_lock:
+            if self._relay is None:
+                channels = {c.name: c for c in self.hooks.channels(self)}
+                unknown = [n for n in self.settings.channels if n != MASTODON
+                           and n not in channels]
+                if unknown:
+                    raise ConfigError([f"channels: unknown channel {', '.join(unknown)} (known: "
+                                       f"{', '.join([MASTODON, *channels])}); configure the "
+                                       "plugin that adds it"])
+                if not channels:
+                    return None
+                from civicbot.channels import ChannelRelay
+
+                self._relay = ChannelRelay(self, channels, self.settings.channels)
+            return self._relay
 
     def reply(
         self,
@@ -218,6 +293,7 @@ class Bot:
             in_reply_to=str(status["id"]),
             language=language,
             ignore_pause=ignore_pause,
+            channels=(MASTODON,),  # residents' conversations stay on Mastodon
         )
         return self.publish(draft)[0]
 
@@ -296,15 +372,34 @@ class Bot:
         self.started_at = time.monotonic()
         self.account = self._verify_credentials()
         self.log = self.log.bind(acct=self.account_acct)
+        self._log_server()
         if not self.dry_run:
             self.publisher.resend_pending()
         self.hooks.startup(self)
+        relay = self.channel_relay
+        if relay is not None and not self.dry_run:
+            relay.start()
         self.scheduler.start()
         from civicbot.stream import StreamSupervisor
 
         self.stream = StreamSupervisor(self)
         self.stream.start()
         self.log.info("bot started", dry_run=self.dry_run, jobs=len(self.jobs))
+
+    def _log_server(self) -> None:
+        """Say at start what the server supports and what civicbot does about it."""
+        try:
+            info = self.server.describe()
+            info["max_characters"] = self.publisher.max_characters
+        except Exception as exc:  # never prevent a start
+            self.log.warning("could not read what the server supports", error=str(exc))
+            return
+        self.log.info("server capabilities", **{k: v for k, v in info.items()
+                                                 if k != "streaming"})
+        if not self.server.native_scheduling:
+            self.log.info("native scheduling off: the server cannot list the posts it holds; "
+                          "posts are scheduled locally", software=self.server.software)
+        self.state.namespace("core").set("server", info)
 
     def _verify_credentials(self) -> dict[str, Any]:
         try:
@@ -329,6 +424,8 @@ class Bot:
             return
         self._stopped.set()
         self.publisher.stop()
+        if self._relay is not None:
+            self._relay.stop()
         if self.stream is not None:
             self.stream.stop()
         if self._scheduler is not None:

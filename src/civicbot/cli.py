@@ -79,8 +79,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_migrate.add_parser(sub)
 
+    from civicbot.cli_ask import add_parser as add_ask
+
+    add_ask(sub)
+
     demo = sub.add_parser("demo", help="run every plugin against the embedded sandbox")
     demo.add_argument("--duration", type=float, default=30.0, help="seconds (default 30)")
+    demo.add_argument("--verbose", action="store_true",
+                      help="show the bot's log lines too (hidden by default)")
+    demo.add_argument("--server", choices=["mastodon", "gotosocial", "snac"], default="mastodon",
+                      help="which server the sandbox behaves like (default mastodon)")
     return parser
 
 
@@ -113,52 +121,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 # -- commands -----------------------------------------------------------------------------------
 def _check_config(args: argparse.Namespace) -> int:
     from civicbot.config import load_config
+    from civicbot.config_check import check_accounts
 
+    if args.log_level is None:  # every problem is printed once below, not logged too
+        from civicbot.logging import configure_logging
+
+        configure_logging(args.log_format or "auto", "critical")
     config = load_config(args.file)
-    _check_jobs(config)
+    for warning in config.warnings:
+        print(warning, file=sys.stderr)
+    problems = check_accounts(config)
+    if problems:
+        raise ConfigError(problems)
     names = ", ".join(a.name for a in config.accounts)
     sections = sorted({s for a in config.accounts for s in a.plugins})
     print(f"{args.file}: OK (accounts: {names}; plugin sections: {', '.join(sections) or 'none'})")
     return EXIT_OK
-
-
-def _check_jobs(config: Any) -> None:
-    """Build every account's jobs without connecting: duplicate job ids fail with their lines."""
-    from civicbot.bot import Bot
-    from civicbot.state import SQLiteStateStore
-
-    for settings in config.accounts:
-        store = SQLiteStateStore(":memory:")
-        bot = Bot.from_settings(settings, store=store)
-        try:
-            bot.hooks.jobs(bot)
-            bot.hooks.commands(bot)
-        except PluginError as exc:
-            lines = _lines_of_value(config, str(exc).split("'")[1] if "'" in str(exc) else "")
-            where = "; ".join(f"{config.filename}:{ln}: {path}" for path, ln in lines)
-            raise ConfigError(f"{where or config.filename}: {exc}") from exc
-        finally:
-            store.close()
-
-
-def _lines_of_value(config: Any, value: str) -> list[tuple[str, int]]:
-    """Where a job id is written in the YAML (to point at duplicates)."""
-    from civicbot.yaml_source import dotted
-
-    found: list[tuple[str, int]] = []
-
-    def walk(node: Any, path: tuple[str | int, ...]) -> None:
-        if isinstance(node, dict):
-            for k, v in node.items():
-                if k == "id" and v == value:
-                    found.append((dotted((*path, k)), config.line_of((*path, k))))
-                walk(v, (*path, k))
-        elif isinstance(node, list):
-            for i, v in enumerate(node):
-                walk(v, (*path, i))
-
-    walk(config.raw, ())
-    return found
 
 
 def _plugins(args: argparse.Namespace) -> int:
@@ -195,6 +173,8 @@ def _jobs(args: argparse.Namespace) -> int:
             when = next_runs.get(job_id)
             print(f"{job_id}\t{job.plugin}\t{job.schedule.describe()}\t"
                   f"next: {when.isoformat() if when else 'never'}")
+        for job_id, reason in sorted(bot.scheduler.unschedulable.items()):
+            print(f"{job_id}\t-\tcannot be scheduled: {reason}")
     finally:
         bot.stop()
     return EXIT_OK
@@ -218,14 +198,14 @@ def _run_job(args: argparse.Namespace) -> int:
 
 
 def _preview(args: argparse.Namespace) -> int:
-    from civicbot.preview import preview_posts
+    from civicbot.preview import channel_previews, preview_posts
 
     bot = _bot_for(args, dry_run=True)
     try:
         at = _parse_at(args.at, bot) if args.at else None
         try:
             drafts = bot.scheduler.preview(args.job_id, at)
-            posts = preview_posts(bot, drafts)
+            posts: list[Any] = [*preview_posts(bot, drafts), *channel_previews(bot, drafts)]
         except JobError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_FAILURE
@@ -265,6 +245,7 @@ def _status(args: argparse.Namespace) -> int:
                 "account": account.name,
                 "health": store.kv_get(account.name, "core", "health"),
                 "paused": bool(store.kv_get(account.name, "core", "paused")),
+                "server": store.kv_get(account.name, "core", "server"),
                 "cursor": store.get_cursor(account.name, "notifications"),
                 "posts_sent": store.count_posts(account.name, "sent"),
                 "posts_pending": store.count_posts(account.name, "pending"),
@@ -280,25 +261,23 @@ def _status(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return EXIT_OK
+    from civicbot.status_text import format_status
+
     for item in report:
-        health = item["health"] or {}
-        print(f"account {item['account']}: stream {health.get('state', 'unknown')} "
-              f"({health.get('transport') or '-'}), last event {health.get('last_event_at')}, "
-              f"reconnects {health.get('reconnects', 0)}, queue {health.get('queue_depth', 0)}, "
-              f"handled {health.get('handled', 0)}, failed {health.get('failed', 0)}"
-              f"{', PAUSED' if item['paused'] else ''}")
-        print(f"  cursor {item['cursor']}; posts sent {item['posts_sent']}, "
-              f"pending {item['posts_pending']}")
+        lines = format_status(item)
         if lease_line(item):
-            print(lease_line(item))
-        for name, source in sorted(item["sources"].items()):
-            if isinstance(source, dict) and not source.get("ok", True):
-                print(f"  source {name} FAILING since {source.get('since')} "
-                      f"({source.get('failures', 1)} failed reads, last good read "
-                      f"{source.get('last_ok') or 'never'}): {source.get('error')}")
-        for post in item["last_posts"]:
-            print(f"  {post['sent_at']}  {post['status_id']}  {post['dedup_key']}")
+            lines.insert(2, str(lease_line(item)))
+        if item.get("server"):
+            lines.insert(1, f"  {server_line(item['server'], (item['health'] or {}).get('transport'))}")
+        print("\n".join(lines))
     return EXIT_OK
+
+
+def server_line(server: dict[str, Any], transport: str | None) -> str:
+    """What the server supports and what civicbot does about it, in one line."""
+    from civicbot.server import server_summary
+
+    return server_summary(server, transport)
 
 
 def _set_paused(args: argparse.Namespace) -> int:
@@ -314,7 +293,9 @@ def _set_paused(args: argparse.Namespace) -> int:
     store = open_config_store(config)
     try:
         for name in names:
-            AccountState(store, name).namespace("core").set("paused", paused)
+            core = AccountState(store, name).namespace("core")
+            core.set("paused_by", f"civicbot {args.command} (command line)")
+            core.set("paused", paused)
             print(f"account {name}: {'paused' if paused else 'resumed'}")
     finally:
         store.close()
@@ -337,10 +318,20 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _ask(args: argparse.Namespace) -> int:
+    from civicbot.cli_ask import run_ask
+
+    return run_ask(args)
+
+
 def _demo(args: argparse.Namespace) -> int:
     from civicbot.demo import run_demo
 
-    code: int = run_demo(duration=args.duration)
+    if not args.verbose and args.log_level is None:  # the posts, not the bot's log lines
+        from civicbot.logging import configure_logging
+
+        configure_logging(args.log_format or "auto", "critical")
+    code: int = run_demo(duration=args.duration, server=args.server)
     return code
 
 
@@ -362,6 +353,7 @@ _COMMANDS = {
     "resume": _set_paused,
     "demo": _demo,
     "migrate": _migrate,
+    "ask": _ask,
 }
 
 

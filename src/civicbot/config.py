@@ -79,6 +79,12 @@ class MastodonConfig(StrictModel):
         if self.api_base_url != SANDBOX:
             if not self.api_base_url.startswith(("http://", "https://")):
                 raise ValueError("api_base_url: expected https://your.instance or 'sandbox'")
+            scheme, _, rest = self.api_base_url.partition("://")
+            host, _, page = rest.partition("/")
+            if page.startswith("@") or "/@" in f"/{page}":
+                raise ValueError(f"api_base_url: {self.api_base_url} is a profile page; write "
+                                 f"only the instance, {scheme}://{host} (the account is the "
+                                 "token's)")
             if self.access_token is None or not self.access_token.get_secret_value():
                 raise ValueError("access_token (or access_token_file) is required")
         return self
@@ -97,6 +103,13 @@ class StreamConfig(StrictModel):
     backoff_max: Duration = timedelta(seconds=60)
     #: With ``transport: poll`` (or when the server has no streaming), how often to ask.
     poll_interval: Duration = timedelta(seconds=30)
+    #: While residents are talking (a mention in the last round), poll this often, backing
+    #: off to ``poll_interval`` when idle (never faster than the rate limit allows).
+    poll_interval_busy: Duration = timedelta(seconds=5)
+    #: Streaming failing this long (3 times at least) while REST answers: poll instead...
+    fallback_after: Duration = timedelta(seconds=30)
+    #: ...and try streaming again this often.
+    stream_retry: Duration = timedelta(minutes=10)
     #: Mentions older than this (first start, long outage) are recorded as seen, not answered.
     max_mention_age: Duration = timedelta(hours=24)
     #: Notifications waiting for the plugins; when full, the stream reader waits.
@@ -137,6 +150,8 @@ class AccountConfig(StrictModel):
     timezone: TimeZoneName | None = None
     #: Plugins not to load for this account, on top of the top-level list.
     disable_plugins: list[str] = []
+    #: Overrides the top-level ``channels`` for this account.
+    channels: list[str] | None = None
     #: Plugin sections of this account (they override top-level sections of the same name).
     plugins: dict[str, Any] = {}
 
@@ -161,6 +176,9 @@ class CoreConfig(StrictModel):
     cluster: ClusterConfig = ClusterConfig()
     #: Log posts instead of sending them (like ``civicbot run --dry-run``).
     dry_run: bool = False
+    #: Where posts go when neither the post nor its job says: ``mastodon`` and the channels
+    #: that plugins add (``bluesky``). Replies to residents always stay on Mastodon.
+    channels: list[str] = ["mastodon"]
     #: Plugins never to load, by name (``weather``, ``core.pending``...).
     disable_plugins: list[str] = []
     stream: StreamConfig = StreamConfig()
@@ -208,6 +226,7 @@ class AccountSettings:
     plugins: dict[str, BaseModel]
     core: CoreConfig
     yaml_path: Path_ = ()
+    channels: tuple[str, ...] = ("mastodon",)
 
 
 @dataclass
@@ -220,6 +239,9 @@ class Config:
     base_dir: Path = field(default_factory=Path.cwd)
     raw: Any = None
     lines: dict[Path_, int] = field(default_factory=dict)
+    #: Mistakes that do not stop the bot (a token written in the file...), as
+    #: ``file:line: key: warning: ...``; ``check-config`` prints them, ``run`` logs them.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def filename(self) -> str:
@@ -265,9 +287,10 @@ def load_config_text(
     path: Path | None = None,
 ) -> Config:
     env = os.environ if env is None else env
-    data, lines = load_yaml_text(text, filename, env)
+    substituted: set[Path_] = set()
+    data, lines = load_yaml_text(text, filename, env, substituted)
     return config_from_mapping(data, lines=lines, filename=filename, base_dir=base_dir, pm=pm,
-                               path=path)
+                               path=path, substituted=substituted)
 
 
 def config_from_mapping(
@@ -278,18 +301,22 @@ def config_from_mapping(
     base_dir: Path | None = None,
     pm: pluggy.PluginManager | None = None,
     path: Path | None = None,
+    substituted: set[Path_] | None = None,
 ) -> Config:
-    """Validate already-loaded data (what :class:`civicbot.Bot`'s constructor uses)."""
+    """Validate already-loaded data (what :class:`civicbot.Bot`'s constructor uses).
+    ``substituted``: the paths of values read from ``${ENV}`` (a secret elsewhere is warned
+    about; ``None``: data not read from a file, no warning)."""
     lines = lines if lines is not None else {}
     base_dir = base_dir or Path.cwd()
     if not isinstance(data, dict):
         raise ConfigError(f"{filename}:1: the file must be a mapping of keys (mastodon:, ...)")
-    context = {"base_dir": base_dir}
+    warnings: list[str] = []
+    context: dict[str, Any] = {"base_dir": base_dir, "warnings": warnings}
     problems: list[str] = []
     try:
         core = CoreConfig.model_validate(data, context=context)
     except ValidationError as exc:
-        problems.extend(_format_errors(exc, (), lines, filename))
+        problems.extend(_format_errors(exc, (), lines, filename, CoreConfig))
         raise ConfigError(problems) from None
 
     if pm is None:
@@ -313,6 +340,7 @@ def config_from_mapping(
                 name=acc.name, mastodon=acc.mastodon, language=acc.language or core.language,
                 timezone=ZoneInfo(acc.timezone or core.timezone), disable_plugins=disabled,
                 plugins=plugin_models, core=core, yaml_path=prefix,
+                channels=tuple(acc.channels if acc.channels is not None else core.channels),
             ))
     else:
         assert core.mastodon is not None
@@ -323,12 +351,15 @@ def config_from_mapping(
         accounts.append(AccountSettings(
             name=core.name, mastodon=core.mastodon, language=core.language,
             timezone=ZoneInfo(core.timezone), disable_plugins=list(core.disable_plugins),
-            plugins=plugin_models, core=core,
+            plugins=plugin_models, core=core, channels=tuple(core.channels),
         ))
     if problems:
         raise ConfigError(problems)
+    clear: list[str] = []
+    if substituted is not None:
+        clear = secrets_in_clear(data, lines, substituted, filename, schemas)
     return Config(core=core, accounts=accounts, path=path, base_dir=base_dir, raw=data,
-                  lines=lines)
+                  lines=lines, warnings=[*clear, *(f"{filename}: warning: {w}" for w in warnings)])
 
 
 def _validate_plugins(
@@ -348,10 +379,14 @@ def _validate_plugins(
         if section not in schemas:
             if section in disabled:
                 continue
+            import difflib
+
             known = ", ".join(sorted(schemas)) or "none"
+            close = difflib.get_close_matches(section, list(schemas), n=1, cutoff=0.7)
+            hint = f"; did you mean `{close[0]}`?" if close else ""
             problems.append(
                 f"{filename}:{line_of(lines, ypath)}: {dotted(ypath)}: unknown plugin section "
-                f"(known: {known})"
+                f"(known: {known}){hint}"
             )
             continue
         plugin_name, model = schemas[section]
@@ -360,7 +395,7 @@ def _validate_plugins(
         try:
             out[section] = model.model_validate({} if raw is None else raw, context=context)
         except ValidationError as exc:
-            problems.extend(_format_errors(exc, ypath, lines, filename))
+            problems.extend(_format_errors(exc, ypath, lines, filename, model))
     return out
 
 
@@ -384,11 +419,13 @@ _FRIENDLY = {
 
 
 def _format_errors(
-    exc: ValidationError, prefix: Path_, lines: dict[Path_, int], filename: str
+    exc: ValidationError, prefix: Path_, lines: dict[Path_, int], filename: str,
+    model: type[BaseModel] | None = None,
 ) -> list[str]:
     out = []
     for err in exc.errors(include_url=False):
-        loc: Path_ = (*prefix, *[p for p in err["loc"] if not _is_union_tag(p)])
+        inner: Path_ = tuple(p for p in err["loc"] if not _is_union_tag(p))
+        loc: Path_ = (*prefix, *inner)
         message = _FRIENDLY.get(err["type"])
         if message is None:
             message = str(err["msg"])
@@ -401,7 +438,90 @@ def _format_errors(
         if err["type"] == "literal_error":
             expected = err.get("ctx", {}).get("expected", "")
             message = f"expected one of {expected}"
+        if err["type"] == "extra_forbidden":
+            message += _did_you_mean(inner, model)
         out.append(f"{filename}:{line_of(lines, loc)}: {dotted(loc)}: {message}")
+    return out
+
+
+def _did_you_mean(loc: Path_, model: type[BaseModel] | None) -> str:
+    """``; did you mean `hashtags`?`` when a known key of the same model is close."""
+    import difflib
+
+    if not loc or not isinstance(loc[-1], str):
+        return ""
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int) or current is None:
+            continue
+        field_info = current.model_fields.get(part)
+        current = None if field_info is None else _model_in(field_info.annotation)
+    if current is None:
+        return ""
+    close = difflib.get_close_matches(loc[-1], list(current.model_fields), n=1, cutoff=0.7)
+    return f"; did you mean `{close[0]}`?" if close else ""
+
+
+def _model_in(annotation: Any) -> Any:
+    """The pydantic model inside ``X``, ``X | None``, ``list[X]``."""
+    from typing import get_args
+
+    from pydantic import BaseModel as _Base
+
+    if isinstance(annotation, type) and issubclass(annotation, _Base):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _is_secret(annotation: Any) -> bool:
+    from typing import get_args
+
+    return annotation is SecretStr or any(_is_secret(a) for a in get_args(annotation))
+
+
+def secrets_in_clear(data: Any, lines: Mapping[Path_, int], substituted: set[Path_],
+                     filename: str,
+                     schemas: Mapping[str, tuple[str, type[BaseModel]]] | None = None) -> list[str]:
+    """Warnings for secrets (``SecretStr`` fields of the core's and the plugins' models)
+    written in the file instead of ``${ENV}`` or ``*_file``."""
+    out: list[str] = []
+
+    def walk(node: Any, model: Any, path: Path_) -> None:
+        if isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, model, (*path, i))
+            return
+        if not isinstance(node, dict):
+            return
+        for key, value in node.items():
+            child = (*path, key)
+            if model is None:
+                continue
+            if key == "plugins" and model in (CoreConfig, AccountConfig):
+                for section, raw in (value or {}).items() if isinstance(value, dict) else ():
+                    found = (schemas or {}).get(section)
+                    walk(raw, found[1] if found else None, (*child, section))
+                continue
+            field_info = model.model_fields.get(key)
+            if field_info is None:
+                continue
+            if _is_secret(field_info.annotation):
+                if isinstance(value, str) and value.strip() and child not in substituted:
+                    variable = "CIVICBOT_ACCESS_TOKEN" if key == "access_token" else \
+                        f"CIVICBOT_{str(path[-1] if path else key).upper()}_{key.upper()}"
+                    out.append(
+                        f"{filename}:{line_of(lines, child)}: {dotted(child)}: warning: a "
+                        f"secret is written in the config file; put it in an environment "
+                        f"variable ({key}: ${{{variable}}}) or in a file readable only by the "
+                        f"bot ({key}_file: /etc/civicbot/{key})")
+                continue
+            walk(value, _model_in(field_info.annotation), child)
+
+    walk(data, CoreConfig, ())
     return out
 
 

@@ -132,6 +132,13 @@ CORE_NOTES: dict[tuple[str, str], tuple[str, Any]] = {
     ("StreamConfig", "backoff_max"): ("Longest wait between reconnection attempts.", None),
     ("StreamConfig", "poll_interval"): ("How often notifications are fetched when streaming is "
                                         "unavailable (`poll` transport).", None),
+    ("StreamConfig", "poll_interval_busy"): ("Polling interval right after a mention; it "
+                                             "doubles back to `poll_interval` when idle.", None),
+    ("StreamConfig", "fallback_after"): ("Streaming failing this long (three times at least) "
+                                         "while REST answers: notifications are polled "
+                                         "instead.", None),
+    ("StreamConfig", "stream_retry"): ("While polling after streaming failed, how often "
+                                       "streaming is tried again.", None),
     ("StreamConfig", "queue_size"): ("Notifications waiting to be handled before the stream "
                                      "waits for the handlers.", None),
     ("LogConfig", "format"): ("`console` (readable), `json` (one JSON object per line, for "
@@ -226,6 +233,10 @@ def _kind(annotation: Any) -> str | None:
             return "config path"
         if "_check_zone" in names:
             return "time zone"
+        if "check_cron" in names:
+            return "cron"
+        if "check_web_url" in names:
+            return "url"
     return None
 
 
@@ -284,6 +295,10 @@ def describe_type(annotation: Any, link: Callable[[type[BaseModel]], str]) -> st
         return "path (relative to the config file)"
     if kind == "time zone":
         return "time zone (`Europe/Paris`)"
+    if kind == "cron":
+        return 'cron expression (`"0 8 * * 1"`, `"0 8 * * lun"`)'
+    if kind == "url":
+        return "URL (`https://...`)"
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin is typing.Annotated:
@@ -361,6 +376,10 @@ def _sample(annotation: Any, key: str) -> Any:
         return f"{key}.csv" if "calendar" in key or "csv" in key else f"data/{key}"
     if kind == "time zone":
         return "Europe/Paris"
+    if kind == "cron":
+        return "0 8 * * 1"
+    if kind == "url":
+        return "https://www.example.fr/agenda"
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin is typing.Annotated:

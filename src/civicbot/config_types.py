@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from civicbot.crontab import check_cron
 from civicbot.durations import format_duration, parse_duration
 
 
@@ -29,6 +30,27 @@ def _resolve_path(value: Path, info: ValidationInfo) -> Path:
     if base is not None and not value.is_absolute() and not str(value).startswith("~"):
         return Path(base) / value
     return value.expanduser()
+
+
+def check_web_url(value: object) -> str:
+    """An ``http://`` or ``https://`` URL with a host; other forms are refused with the fix."""
+    if not isinstance(value, str):
+        raise ValueError("expected a URL such as https://www.example.fr/agenda")
+    text = value.strip()
+    lowered = text.lower()
+    if lowered.startswith(("http://", "https://")):
+        host = text.split("://", 1)[1].split("/", 1)[0]
+        if not host or any(c.isspace() for c in text):
+            raise ValueError(f"{text!r} is not a complete URL: write it as "
+                             "https://www.example.fr/page, without spaces")
+        return text
+    if "://" in text:
+        scheme = text.split("://", 1)[0]
+        raise ValueError(f"{text!r}: unknown scheme {scheme!r}; write "
+                         f"https://{text.split('://', 1)[1]}")
+    if lowered.startswith("www.") or "." in text.split("/", 1)[0]:
+        raise ValueError(f"{text!r} has no scheme: write https://{text}")
+    raise ValueError(f"expected a URL starting with https://, got {text!r}")
 
 
 def _check_zone(value: str) -> str:
@@ -43,6 +65,12 @@ def _check_zone(value: str) -> str:
 Duration = Annotated[
     timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration, return_type=str)
 ]
+#: A 5-field crontab expression (``"0 8 * * 1"``: Mondays at 08:00), checked when the config is
+#: read; French and English day and month names are accepted (``lun``, ``lundi``, ``mon``) and
+#: normalised to the English three-letter names.
+CronExpression = Annotated[str, BeforeValidator(check_cron)]
+#: An ``http(s)://`` URL; ``www.example.fr`` or ``htps://...`` are refused with the fix.
+WebUrl = Annotated[str, BeforeValidator(check_web_url)]
 #: A path; relative paths are resolved against the config file's folder.
 ConfigPath = Annotated[Path, AfterValidator(_resolve_path)]
 
@@ -104,6 +132,11 @@ def secrets_from_files(model: type[BaseModel], data: Any, info: ValidationInfo) 
         path = _resolve_path(raw, info)
         try:
             out[name] = SecretStr(path.read_text(encoding="utf-8").strip())
+            mode = path.stat().st_mode
         except OSError as exc:
             raise ValueError(f"{key}: cannot read {path}: {exc.strerror or exc}") from exc
+        warnings = (info.context or {}).get("warnings")
+        if mode & 0o077 and isinstance(warnings, list):
+            warnings.append(f"{key}: {path} can be read by other users of this machine; "
+                            f"make it private: chmod 600 {path}")
     return out

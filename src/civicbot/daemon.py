@@ -32,6 +32,8 @@ from civicbot.state_lock import StateFileLock
 if TYPE_CHECKING:
     from civicbot.cluster import LeaseManager
 
+#: How often the daemon looks for a pause written by another process, to log it.
+PAUSE_CHECK_SECONDS = 1.0
 HEALTHY_STREAM_STATES = frozenset({"connected", "polling"})
 
 
@@ -45,6 +47,8 @@ class Daemon:
         self.http_address = http or config.core.http
         ensure_logging(config.core.log.format, config.core.log.level)
         self.log = structlog.get_logger("civicbot.daemon").bind(account="*")
+        for warning in config.warnings:
+            self.log.warning("configuration warning", detail=warning)
         self.store: StateStore = _open_store(config, self.dry_run)
         self._state_lock: StateFileLock | None = None
         self.reply_counter = ReplyCounter()
@@ -209,7 +213,9 @@ class Daemon:
             bot.log.error("account did not stop cleanly", exc_info=exc)
 
     def _watch(self) -> None:
-        """Stop accounts whose stream hit a fatal error; note when every stream is ready."""
+        """Stop accounts whose stream hit a fatal error; note when every stream is ready; log
+        a pause or resume written by ``civicbot pause`` / ``resume``."""
+        next_pause_check = 0.0
         while not self._stop.is_set():
             for bot in self.bots:
                 stream = bot.stream
@@ -225,6 +231,14 @@ class Daemon:
                                   failed=sorted(self.failed))
             if self.failed and len(self.failed) == len(self.bots) and self.leases is None:
                 self._ready.set()
+            if time.monotonic() >= next_pause_check:  # `civicbot pause` from another process
+                next_pause_check = time.monotonic() + PAUSE_CHECK_SECONDS
+                for bot in self.bots:
+                    if bot.name not in self.failed:
+                        try:
+                            bot.notice_pause_flag()
+                        except Exception as exc:  # the store busy or closing: next time
+                            bot.log.debug("could not read the pause flag", error=str(exc))
             self._stop.wait(0.02 if self.ready_after is None else 0.5)
 
     def wait_ready(self, timeout: float = 10.0) -> bool:

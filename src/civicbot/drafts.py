@@ -56,6 +56,12 @@ class PostDraft:
     ignore_pause: bool = False
     #: Name of the plugin that made the draft, for logs and metrics (set by the host if empty).
     source: str = ""
+    #: Channels to publish on (``("mastodon", "bluesky")``); ``None``: the job's, else the
+    #: config's top-level ``channels``.
+    channels: tuple[str, ...] | None = None
+    #: After this time the post is no longer sent on a channel that was down (an alert that
+    #: ended); Mastodon ignores it.
+    expires_at: datetime | None = None
 
     def replace(self, **changes: Any) -> PostDraft:
         """A copy with some fields changed."""

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -20,7 +22,19 @@ from civicbot.jobs import Job
 
 if TYPE_CHECKING:
     from civicbot.bot import Bot
+    from civicbot.channels import Channel
     from civicbot.drafts import PostDraft
+
+
+@dataclass(frozen=True)
+class CheckProblem:
+    """One problem reported through ``civicbot_check_config``."""
+
+    message: str
+    key: tuple[str | int, ...] = ()
+    file: str | None = None
+    line: int | None = None
+    plugin: str = ""
 
 
 class Hooks:
@@ -92,6 +106,37 @@ class Hooks:
             self._call_args(impl, register=register, bot=bot)
         unique: dict[int, Command] = {id(c): c for c in found.values()}
         return list(unique.values())
+
+    def channels(self, bot: Bot) -> list[Channel]:
+        from civicbot.channels import MASTODON, Channel
+
+        found: dict[str, tuple[str, Channel]] = {}
+        for impl in self._impls("civicbot_register_channels"):
+            def register(channel: Channel, _p: str = impl.plugin_name) -> None:
+                if not isinstance(channel, Channel):
+                    raise PluginError(f"plugin {_p!r} registered {channel!r}, not a Channel")
+                if channel.name == MASTODON or not channel.name:
+                    raise PluginError(f"plugin {_p!r}: a channel needs a name other than "
+                                      f"{MASTODON!r}")
+                if channel.name in found:
+                    raise PluginError(
+                        f"channel {channel.name!r} registered twice: by plugin "
+                        f"{found[channel.name][0]!r} and by plugin {_p!r}")
+                found[channel.name] = (_p, channel)
+            self._call_args(impl, register=register, bot=bot)
+        return [channel for _, channel in found.values()]
+
+    def check_config(self, bot: Bot) -> list[CheckProblem]:
+        """Problems the plugins report for ``civicbot check-config``."""
+        found: list[CheckProblem] = []
+        for impl in self._impls("civicbot_check_config"):
+            def report(message: str, *, key: tuple[str | int, ...] | list[str | int] = (),
+                       file: str | Path | None = None, line: int | None = None,
+                       _p: str = impl.plugin_name) -> None:
+                found.append(CheckProblem(str(message), tuple(key),
+                                          None if file is None else str(file), line, _p))
+            self._call_args(impl, report=report, bot=bot)
+        return found
 
     # -- isolated calls ----------------------------------------------------------------------
     @staticmethod

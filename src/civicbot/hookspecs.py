@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from civicbot.bot import Bot
+    from civicbot.channels import Channel
     from civicbot.commands import Command
     from civicbot.drafts import PostDraft
     from civicbot.jobs import Job
@@ -90,6 +91,48 @@ def civicbot_register_commands(register: Callable[[Command], None], bot: Bot) ->
         def civicbot_register_commands(register, bot):
             register(Command(names=("piscine",), help="horaires de la piscine",
                              handler=lambda ctx: "La piscine ouvre à 9 h."))
+    """
+
+
+@hookspec
+def civicbot_check_config(report: Callable[..., None], bot: Bot) -> None:
+    """Report what the running bot would skip or fail on, for ``civicbot check-config``.
+
+    Fires only in ``civicbot check-config``, after the jobs and commands were registered (no
+    connection is made). The config is already valid; this hook is for what a model cannot
+    see: a folder or a file that does not exist, a post file the daemon would skip, an image
+    missing. ``report(message, key=(...), file=None, line=None)`` adds one problem: ``key`` is
+    the path of the YAML key from the top of the file (``("plugins", "weather", "latitude")``),
+    or ``file`` and ``line`` name another file. Any problem makes ``check-config`` exit 2.
+
+    Example::
+
+        @hookimpl
+        def civicbot_check_config(report, bot):
+            folder = bot.plugin_config("archive").folder
+            if not folder.is_dir():
+                report(f"{folder} does not exist: create it or fix the path",
+                       key=("plugins", "archive", "folder"))
+    """
+
+
+@hookspec
+def civicbot_register_channels(register: Callable[[Channel], None], bot: Bot) -> None:
+    """Register a publishing channel besides Mastodon (Bluesky...).
+
+    Fires once per account when the bot starts (and for ``civicbot preview``).
+    ``register(channel)`` adds a :class:`civicbot.Channel` whose ``name`` is unique (a second
+    channel of the same name raises an error naming both plugins; ``mastodon`` is taken). Drafts
+    naming the channel (``PostDraft.channels``, a job's ``channels``, the config's top-level
+    ``channels``) are adapted by it and queued in its own queue; Mastodon is never delayed by it.
+
+    Example::
+
+        @hookimpl
+        def civicbot_register_channels(register, bot):
+            section = bot.plugin_config("bluesky")
+            if section is not None:
+                register(BlueskyChannel(bot, section))
     """
 
 

@@ -38,11 +38,12 @@ def cron(expression: str, *, start: datetime | None = None, until: datetime | No
     """A 5-field cron expression (minute hour day month weekday) in the bot's timezone.
 
     Daylight-saving changes are handled by APScheduler: ``cron("0 9 * * 1")`` is 09:00 local
-    time every Monday, summer and winter.
+    time every Monday, summer and winter. A bad expression raises :class:`ValueError` naming
+    the field; day and month names may be written in English or French (``lun``, ``mon``).
     """
-    if len(expression.split()) != 5:
-        raise ValueError(f"expected a 5-field cron expression, got {expression!r}")
-    return Schedule(kind="cron", cron=expression, start=start, until=until)
+    from civicbot.crontab import check_cron
+
+    return Schedule(kind="cron", cron=check_cron(expression), start=start, until=until)
 
 
 def at(when: datetime) -> Schedule:
@@ -94,5 +95,7 @@ class Job:
     description: str = ""
     misfire_grace: timedelta | None = None
     coalesce: bool = True
+    #: Channels of the job's drafts that name none (``None``: the config's ``channels``).
+    channels: tuple[str, ...] | None = None
     #: Set by the host: the plugin that registered the job.
     plugin: str = field(default="", compare=False)

@@ -24,9 +24,11 @@ class PreviewPost:
     media: list[dict[str, str]]
     dedup_key: str
     scheduled_at: str | None
+    channel: str = "mastodon"
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "channel": self.channel,
             "text": self.text,
             "visibility": self.visibility,
             "spoiler_text": self.spoiler_text,
@@ -39,7 +41,7 @@ class PreviewPost:
 
     def render(self) -> str:
         """The post as a person would read it."""
-        head = [self.visibility, self.language or "?"]
+        head = [self.channel, self.visibility, self.language or "?"]
         if self.in_reply_to:
             head.append("reply to " + self.in_reply_to)
         if self.scheduled_at:
@@ -57,6 +59,9 @@ def preview_posts(bot: Bot, drafts: list[PostDraft]) -> list[PreviewPost]:
     without running ``prepare_post`` hooks or touching the state store."""
     limit = bot.settings.mastodon.max_characters or 500
     out: list[PreviewPost] = []
+    relay = bot.channel_relay
+    if relay is not None:
+        drafts = [d for d in drafts if "mastodon" in relay.targets(d)]
     for draft in drafts:
         check_draft(draft)
         if not draft.language:
@@ -72,4 +77,43 @@ def preview_posts(bot: Bot, drafts: list[PostDraft]) -> list[PreviewPost]:
                 in_reply_to=(reply if i == 0 else PREVIOUS), media=part["media"],
                 dedup_key=key, scheduled_at=part["scheduled_at"],
             ))
+    return out
+
+
+@dataclass
+class ChannelPreview:
+    """One post on another channel (Bluesky...) as that channel would publish it."""
+
+    channel: str
+    post: dict[str, Any]
+    dedup_key: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"channel": self.channel, **self.post, "dedup_key": self.dedup_key}
+
+    def render(self) -> str:
+        head = [self.channel, str(self.post.get("language") or "?")]
+        lines = ["── " + " · ".join(head), str(self.post.get("text", ""))]
+        lines += [f"  🖼 {m.get('path')} — alt: {m.get('alt')}"
+                  for m in self.post.get("images") or []]
+        return "\n".join(lines)
+
+
+def channel_previews(bot: Bot, drafts: list[PostDraft]) -> list[ChannelPreview]:
+    """The posts the other channels would publish for ``drafts``, channel by channel."""
+    from civicbot.channels import ChannelRefused, thread_groups
+
+    relay = bot.channel_relay
+    if relay is None:
+        return []
+    out: list[ChannelPreview] = []
+    for name, channel in relay.channels.items():
+        for group in thread_groups(drafts):
+            if name not in relay.targets(group[0]):
+                continue
+            try:
+                posts = channel.adapt(group)
+            except ChannelRefused as exc:
+                posts = [{"text": "", "error": str(exc)}]
+            out += [ChannelPreview(name, post, group[0].dedup_key) for post in posts]
     return out

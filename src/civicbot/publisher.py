@@ -39,6 +39,7 @@ from mastodon import (
 
 from civicbot.drafts import PREVIOUS, VISIBILITIES, Media, PostDraft
 from civicbot.errors import AuthenticationError, MissingAltText, PostRefused, PublishError
+from civicbot.server import ServerInfo, detect_server
 from civicbot.splitting import split_text
 from civicbot.state import PostRecord
 from civicbot.text import html_to_text, mastodon_length
@@ -95,6 +96,9 @@ class Publisher:
         self._sleep = sleep or (lambda seconds: self._stop.wait(seconds))
         self._lock = threading.RLock()
         self._max_characters: int | None = None
+        self._server: ServerInfo | None = None
+        self._server_read_at = 0.0
+        self._limit_warned = False
         self.sent_count = 0
         self.error_count = 0
         self.log = structlog.get_logger("civicbot.publisher").bind(account=bot.name)
@@ -112,25 +116,67 @@ class Publisher:
 
     @property
     def max_characters(self) -> int:
-        """The instance's limit, read once from ``/api/v2/instance`` (default 500)."""
+        """The instance's limit: ``mastodon.max_characters``, else ``/api/v2/instance``, else
+        ``/api/v1/instance``'s ``configuration`` (snac), else 500."""
         if self._max_characters is None and self.bot.settings.mastodon.max_characters:
             self._max_characters = self.bot.settings.mastodon.max_characters
         if self._max_characters is None:
-            limit = 500
-            try:
-                instance = self._call(lambda: self.client.instance_v2())
-                limit = int(instance["configuration"]["statuses"]["max_characters"])
-            except (PublishError, _PermanentError, KeyError, TypeError, ValueError) as exc:
-                # _PermanentError: a server without /api/v2/instance (404) still gets its posts
-                self.log.warning("could not read the instance's character limit; using 500",
-                                 error=str(exc))
+            limit = self.server.max_characters
+            if limit is None:
+                if not self._limit_warned:
+                    self.log.warning("could not read the instance's character limit; using 500",
+                                     instance_api=self.server.instance_api)
+                    self._limit_warned = True
+                return 500  # not kept: read again once the server answers
             self._max_characters = limit
         return self._max_characters
 
-    def _call(self, fn: Callable[[], T]) -> T:
+    # -- what the server supports ---------------------------------------------------------------
+    @property
+    def server(self) -> ServerInfo:
+        """What the server supports (read once; re-read after a start where it was down)."""
+        stale = (self._server is not None and self._server.instance_api == "none"
+                 and time.monotonic() - self._server_read_at > SERVER_REREAD_AFTER)
+        if self._server is None or stale:
+            self._server = self._detect_server()
+            self._server_read_at = time.monotonic()
+        return self._server
+
+    @property
+    def known_server(self) -> ServerInfo | None:
+        """The server's capabilities if already read (never fetches)."""
+        return self._server
+
+    def _detect_server(self) -> ServerInfo:
+        docs: list[dict[str, Any] | None] = []
+        for read in (lambda: self.client.instance_v2(), lambda: self.client.instance_v1()):
+            try:
+                docs.append(dict(self._call(read)))
+            except (PublishError, _PermanentError) as exc:
+                # _PermanentError: no /api/v2/instance (snac) -> /api/v1/instance
+                self.log.info("instance document not available", error=str(exc)[:200])
+                docs.append(None)
+            if docs[-1] is not None:
+                break
+        docs += [None] * (2 - len(docs))
+        info = detect_server(docs[0], docs[1])
+        if info.instance_api == "none":
+            self.log.warning("could not read what the server supports; assuming the least "
+                             "(pending posts looked up before a resend, local scheduling)")
+        return info
+
+    def _call(self, fn: Callable[[], T], *,
+              already_done: Callable[[], T | None] | None = None) -> T:
+        """Call Mastodon with retries; ``already_done`` is asked before retrying after a 5xx
+        or network error (the first try may have reached a server that ignores
+        ``Idempotency-Key``): when it finds the result, that is returned instead."""
         attempt = 0
         while True:
             try:
+                if attempt and already_done is not None:
+                    found = already_done()
+                    if found is not None:
+                        return found
                 return fn()
             except MastodonRatelimitError:
                 reset = getattr(self.client, "ratelimit_reset", None)
@@ -217,9 +263,9 @@ class Publisher:
         new_items = [item for _, parts in planned for item in parts]
         if new_items:
             self.bot.state.store.add_pending(self.bot.name, new_items)
-        for index, (result, _) in enumerate(planned):
+        for index, (result, parts) in enumerate(planned):
             try:
-                self._send_draft(result)
+                self._send_draft(result, retry=not parts)
             except PublishError as exc:
                 # left pending, in order: the retry job (core.pending) or the next start resends
                 for later, _ in planned[index:]:
@@ -252,9 +298,11 @@ class Publisher:
     def resend_pending(self) -> int:
         """Send every pending record again with its own key (after a crash or an outage).
 
-        Mastodon remembers an ``Idempotency-Key`` for one hour only: a record pending for
-        longer is first looked for among the account's latest statuses (or its scheduled
-        statuses), so a post sent just before a crash is recorded, not published again.
+        Mastodon remembers an ``Idempotency-Key`` for one hour only, and GoToSocial or snac
+        not at all: a record pending for longer, or on a server not known to honour the key,
+        is first looked for among the account's latest statuses (or its scheduled statuses),
+        matched by content and reply target, so a post sent just before a crash is recorded,
+        not published again.
         """
         with self._lock:
             pending = self.bot.state.store.pending_posts(self.bot.name)
@@ -271,10 +319,11 @@ class Publisher:
             return len(pending)
 
     def _recover_old(self, record: PostRecord) -> bool:
-        """True when a pending record older than the idempotency window is already on the
-        server (then it is recorded as sent with that status)."""
+        """True when a pending record is already on the server (then it is recorded as sent
+        with that status). Looked up when the server ignores ``Idempotency-Key`` or the record
+        is older than Mastodon's window."""
         created = datetime.fromisoformat(record.created_at)
-        if datetime.now(UTC) - created < IDEMPOTENCY_WINDOW:
+        if self.server.idempotency and datetime.now(UTC) - created < IDEMPOTENCY_WINDOW:
             return False
         try:
             found = self._find_on_server(record)
@@ -291,24 +340,57 @@ class Publisher:
         return True
 
     def _find_on_server(self, record: PostRecord) -> dict[str, Any] | None:
-        wanted = comparable(record.payload["text"])
-        found: dict[str, Any] | None = None
-        if record.payload.get("scheduled_at"):
+        return self._find_payload(record.payload)
+
+    def _find_payload(self, payload: dict[str, Any],
+                      in_reply_to: str | None = None) -> dict[str, Any] | None:
+        """The status (or scheduled status) already made of this payload: same text, same
+        reply target, among the account's 40 latest."""
+        wanted = comparable(payload["text"])
+        if payload.get("scheduled_at"):
             for scheduled in self.scheduled_statuses():
                 if comparable(str(scheduled["params"]["text"])) == wanted:
-                    found = {"id": scheduled["id"], "url": None}
-                    break
-        else:
-            me = self.bot.account.get("id") or self._call(
-                lambda: self.client.account_verify_credentials())["id"]
-            for status in self._call(lambda: self.client.account_statuses(me, limit=40)):
-                if comparable(html_to_text(status["content"])) == wanted:
-                    found = {"id": status["id"], "url": status.get("url")}
-                    break
+                    return {"id": scheduled["id"], "url": None}
+            return None
+        if in_reply_to is None:
+            in_reply_to = self._reply_target(payload)
+        me = self.bot.account.get("id") or self._call(
+            lambda: self.client.account_verify_credentials())["id"]
+        for status in self._call(lambda: self.client.account_statuses(me, limit=40)):
+            if comparable(html_to_text(status["content"])) != wanted:
+                continue
+            if in_reply_to is not None and str(status.get("in_reply_to_id")) != in_reply_to:
+                continue
+            return dict(status)
+        return None
+
+    def _find_quietly(self, key: str, payload: dict[str, Any],
+                      in_reply_to: str | None) -> dict[str, Any] | None:
+        try:
+            found = self._find_payload(payload, in_reply_to)
+        except _PermanentError as exc:
+            self.log.warning("could not look for a post before resending it",
+                             dedup_key=key, error=str(exc)[:200])
+            return None
+        if found is not None:
+            self.log.warning("post found already published; recorded, not resent",
+                             dedup_key=key, status_id=str(found["id"]))
         return found
 
+    def _reply_target(self, payload: dict[str, Any]) -> str | None:
+        if payload.get("in_reply_to"):
+            return str(payload["in_reply_to"])
+        if payload.get("reply_to_key"):
+            parent = self.bot.state.post(payload["reply_to_key"])
+            if parent is not None and parent.status_id:
+                return parent.status_id
+        return None
+
     # -- sending --------------------------------------------------------------------------------
-    def _send_draft(self, result: PublishResult) -> None:
+    def _send_draft(self, result: PublishResult, *, retry: bool = False) -> None:
+        """Send the parts of a draft; ``retry``: it was pending before this call (a crash
+        or an outage), so on a server that ignores ``Idempotency-Key`` each part is looked
+        for first."""
         key = result.draft.dedup_key
         record = self.bot.state.post(key)
         assert record is not None
@@ -323,6 +405,11 @@ class Publisher:
                 continue
             if part.state == "sent":
                 result.statuses.append({"id": part.status_id, "url": part.url})
+                continue
+            if retry and self._recover_old(part):
+                recovered = self.bot.state.post(part_key)
+                if recovered is not None:
+                    result.statuses.append({"id": recovered.status_id, "url": recovered.url})
                 continue
             status = self._send_part(part_key, part.payload, draft=result.draft)
             if status is None:
@@ -359,6 +446,9 @@ class Publisher:
         try:
             media_ids = [self._upload(m) for m in payload.get("media", [])]
             scheduled_at = payload.get("scheduled_at")
+            # a 5xx or a timeout may hide a post made by a server that ignores the key
+            already_done = (None if self.server.idempotency
+                            else lambda: self._find_quietly(key, payload, in_reply_to))
             status: dict[str, Any] = dict(self._call(lambda: self.client.status_post(
                 payload["text"],
                 in_reply_to_id=in_reply_to,
@@ -369,7 +459,7 @@ class Publisher:
                 language=payload.get("language"),
                 idempotency_key=key,
                 scheduled_at=datetime.fromisoformat(scheduled_at) if scheduled_at else None,
-            )))
+            ), already_done=already_done))
         except _PermanentError as exc:
             self.error_count += 1
             self.bot.state.store.mark_failed(self.bot.name, key, str(exc)[:500])
@@ -423,6 +513,8 @@ class Publisher:
         return True
 
 
+#: An unreadable instance document (server down at start) is read again after this (seconds).
+SERVER_REREAD_AFTER = 300.0
 #: How long Mastodon keeps an Idempotency-Key (one hour), with a safety margin.
 IDEMPOTENCY_WINDOW = timedelta(minutes=50)
 _MENTION_DOMAIN = re.compile(r"(@\w+)@[\w.-]+\w")

@@ -66,6 +66,8 @@ class JobScheduler:
         self._futures_lock = threading.Lock()
         self.runs = 0
         self.failures = 0
+        #: Jobs dropped because their schedule could not be built: id -> reason.
+        self.unschedulable: dict[str, str] = {}
 
     # -- lifecycle ------------------------------------------------------------------------------
     @property
@@ -78,15 +80,25 @@ class JobScheduler:
             executors={"default": _Executor(self, self.workers)},
             job_defaults={"coalesce": False, "misfire_grace_time": None, "max_instances": 1},
         )
-        for job in self.jobs.values():
-            next_run = self._first_run(job)
-            scheduler.add_job(self._never_called, trigger=build_trigger(job.schedule,
-                              self.bot.timezone), id=job.id, name=job.id,
-                              next_run_time=next_run)
+        for job in list(self.jobs.values()):
+            try:
+                next_run = self._first_run(job)
+                scheduler.add_job(self._never_called, trigger=build_trigger(
+                    job.schedule, self.bot.timezone), id=job.id, name=job.id,
+                    next_run_time=next_run)
+            except Exception as exc:  # one bad schedule stops its job, not the account
+                self._unschedulable(job, exc)
         scheduler.start()
         self._scheduler = scheduler
         for job_id, when in self.next_run_times().items():
             self.log.info("job scheduled", job=job_id, next_run=when.isoformat() if when else None)
+
+    def _unschedulable(self, job: Job, exc: Exception) -> None:
+        """A job whose schedule cannot be built is dropped with an error; the others run."""
+        self.jobs.pop(job.id, None)
+        self.unschedulable[job.id] = str(exc)
+        self.log.error("job could not be scheduled; it will not run", job=job.id,
+                       plugin=job.plugin, schedule=job.schedule.describe(), error=str(exc))
 
     @staticmethod
     def _never_called() -> None:  # pragma: no cover - our executor runs jobs itself
@@ -101,9 +113,13 @@ class JobScheduler:
         if self._scheduler is not None:
             if self._scheduler.get_job(job.id) is not None:
                 self._scheduler.remove_job(job.id)
-            self._scheduler.add_job(self._never_called, trigger=build_trigger(
-                job.schedule, self.bot.timezone), id=job.id, name=job.id,
-                next_run_time=self._first_run(job))
+            try:
+                self._scheduler.add_job(self._never_called, trigger=build_trigger(
+                    job.schedule, self.bot.timezone), id=job.id, name=job.id,
+                    next_run_time=self._first_run(job))
+            except Exception as exc:
+                self._unschedulable(job, exc)
+                return
             self.log.info("job scheduled", job=job.id)
 
     def remove(self, job_id: str) -> bool:
@@ -161,7 +177,13 @@ class JobScheduler:
         if self._scheduler is not None:
             live = {j.id: j.next_run_time for j in self._scheduler.get_jobs()}
             return {job_id: live.get(job_id) for job_id in self.jobs}
-        return {job.id: self._first_run(job) for job in self.jobs.values()}
+        out: dict[str, datetime | None] = {}
+        for job in list(self.jobs.values()):
+            try:
+                out[job.id] = self._first_run(job)
+            except Exception as exc:
+                self._unschedulable(job, exc)
+        return out
 
     def grace(self, job: Job) -> timedelta:
         if job.misfire_grace is not None:
@@ -235,7 +257,10 @@ class JobScheduler:
     def _tag(draft: Any, job: Job) -> PostDraft:
         if not isinstance(draft, PostDraft):
             raise JobError(f"job {job.id!r} returned {draft!r}, not a PostDraft")
-        return draft if draft.source else draft.replace(source=job.plugin or job.id)
+        tagged: PostDraft = draft
+        if tagged.channels is None and job.channels is not None:
+            tagged = tagged.replace(channels=tuple(job.channels))
+        return tagged if tagged.source else tagged.replace(source=job.plugin or job.id)
 
     def preview(self, job_id: str, at: datetime | None = None) -> list[PostDraft]:
         """The drafts ``job_id`` would publish if it ran at ``at``; nothing is posted or changed.

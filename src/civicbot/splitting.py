@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from civicbot.text import mastodon_length
 
+Length = Callable[[str], int]
 
-def split_text(text: str, limit: int) -> list[str]:
-    """Split ``text`` into parts of at most ``limit`` characters (as Mastodon counts them), each
-    ending with `` i/n``. Paragraphs and lines are kept together when they fit; a word is never
-    cut unless it alone exceeds the limit.
+
+def split_text(text: str, limit: int, length: Length = mastodon_length) -> list[str]:
+    """Split ``text`` into parts of at most ``limit`` characters, each ending with `` i/n``.
+    Paragraphs and lines are kept together when they fit; a word is never cut unless it alone
+    exceeds the limit. ``length`` counts as the network does (Mastodon's count by default;
+    Bluesky counts graphemes).
     """
-    if mastodon_length(text) <= limit:
+    if length(text) <= limit:
         return [text]
     guess = 2
     while True:
@@ -20,30 +24,30 @@ def split_text(text: str, limit: int) -> list[str]:
         budget = limit - suffix_len
         if budget < 20:
             raise ValueError(f"a limit of {limit} characters is too small to split a thread")
-        chunks = _pack(text, budget)
+        chunks = _pack(text, budget, length)
         if len(chunks) <= guess or len(str(len(chunks))) == len(str(guess)):
             total = len(chunks)
             return [f"{chunk}\n{i}/{total}" for i, chunk in enumerate(chunks, 1)]
         guess = len(chunks)
 
 
-def _pack(text: str, budget: int) -> list[str]:
+def _pack(text: str, budget: int, length: Length) -> list[str]:
     """Fill parts line by line (a list or a paragraph is never cut in the middle of a line
     when it fits); a line longer than a part is packed word by word."""
     chunks: list[str] = []
     current = ""
     for line in text.split("\n"):
         candidate = f"{current}\n{line}" if current else line
-        if mastodon_length(candidate.rstrip()) <= budget:
+        if length(candidate.rstrip()) <= budget:
             current = candidate
             continue
         if current.strip():
             chunks.append(current.rstrip())
             current = ""
-        if mastodon_length(line) <= budget:
+        if length(line) <= budget:
             current = line
             continue
-        words = _pack_words(line, budget)
+        words = _pack_words(line, budget, length)
         chunks.extend(words[:-1])
         current = words[-1] if words else ""
     if current.strip():
@@ -51,7 +55,7 @@ def _pack(text: str, budget: int) -> list[str]:
     return [chunk.strip("\n") for chunk in chunks]
 
 
-def _pack_words(text: str, budget: int) -> list[str]:
+def _pack_words(text: str, budget: int, length: Length) -> list[str]:
     chunks: list[str] = []
     current = ""
     for token in [t for t in re.split(r"(\s+)", text) if t]:
@@ -60,12 +64,12 @@ def _pack_words(text: str, budget: int) -> list[str]:
                 current += token
             continue
         candidate = current + token
-        if mastodon_length(candidate.rstrip()) <= budget:
+        if length(candidate.rstrip()) <= budget:
             current = candidate
             continue
         if current.strip():
             chunks.append(current.rstrip())
-        while mastodon_length(token) > budget:  # a single enormous word
+        while length(token) > budget:  # a single enormous word
             chunks.append(token[:budget])
             token = token[budget:]
         current = token

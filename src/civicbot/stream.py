@@ -14,13 +14,23 @@ the lifecycle instead:
   cursor are fetched oldest first to the end; stream events received meanwhile are held back
   and de-duplicated by id, so everything is handled once and in order;
 * transport ``auto`` tries HTTP streaming (SSE), then WebSocket (GoToSocial), then polling
-  (snac, or any server without streaming).
+  (snac, or any server without streaming);
+* a stream that keeps failing while REST answers (a ``wss://`` URL on a plain-http server,
+  connection refused, closed at once) gives way to polling within ``stream.fallback_after``,
+  and streaming is tried again every ``stream.stream_retry``;
+* catch-up pages *backwards* with ``max_id`` from the newest notification down to the cursor,
+  always passing ``limit`` (snac reads ``min_id`` as ``since_id``, sends no ``Link`` header and
+  returns one notification without ``limit``), and says in the log when the server no longer
+  holds every notification missed;
+* polling is adaptive: ``stream.poll_interval_busy`` after a mention, doubling back to
+  ``stream.poll_interval`` when idle, slower when the rate limit runs low.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -52,6 +62,8 @@ if TYPE_CHECKING:
 
 TRANSPORTS = ("sse", "websocket", "poll")
 PAGE = 80
+#: Consecutive streaming failures (REST answering) after which polling takes over.
+FALLBACK_FAILURES = 3
 HEALTH_EVERY = 5.0  # seconds between two saves of the health record (civicbot status)
 
 
@@ -91,6 +103,19 @@ class StreamSupervisor:
         self._ws_handle: Any = None
         self._reader: threading.Thread | None = None
         self._client: Mastodon | None = None
+        # streaming that fails while REST answers -> polling, streaming retried now and then
+        self._stream_failures = 0
+        self._failing_since: float | None = None
+        self._retry_stream_at: float | None = None
+        self._retrying_stream = False
+        self.fallback_polling = False
+        #: times polling took over from a failing stream
+        self.fallbacks = 0
+        #: notifications the server no longer held when they were fetched (snac keeps 64)
+        self.lost_notifications = 0
+        #: the last waits between two polls, newest last (seconds)
+        self.poll_waits: deque[float] = deque(maxlen=32)
+        self._round_mentions = 0
 
     @property
     def client(self) -> Mastodon:
@@ -130,6 +155,9 @@ class StreamSupervisor:
             "failed": self.dispatcher.failed,
             "skipped_old": self.dispatcher.skipped_old,
             "cursor": self.dispatcher.cursor,
+            "fallback_polling": self.fallback_polling,
+            "fallbacks": self.fallbacks,
+            "lost_notifications": self.lost_notifications,
             "updated_at": datetime.now(UTC).isoformat(),
         }
 
@@ -172,13 +200,19 @@ class StreamSupervisor:
     def _run(self) -> None:
         index = 0
         while not self._stop.is_set():
-            transport = self.transports[index]
+            transport = "poll" if self.fallback_polling else self.transports[index]
             self.transport = transport
+            self._note_transport(transport)
             try:
                 if transport == "poll":
                     self._poll()
                     if self.fatal_error is not None:
                         return
+                    if self.fallback_polling and not self._stop.is_set():
+                        self.fallback_polling = False  # time to try streaming again
+                        self._retrying_stream = True  # (back to polling at the first failure)
+                        index = 0
+                        self.log.info("trying streaming again after polling")
                     continue
                 self._set_state("connecting")
                 self._open(transport)
@@ -221,6 +255,10 @@ class StreamSupervisor:
             lasted = self.clock() - connected_at >= min(30.0, self.cfg.backoff_max.total_seconds())
             if lasted or self._last_event > connected_at:
                 self.backoff.reset()
+                self._stream_failures, self._failing_since = 0, None
+                self._retrying_stream = False
+            elif self._stream_failed(RuntimeError("the stream closed at once"), rest_ok=True):
+                continue
             self._set_state("reconnecting")
             self._stop.wait(self.backoff.next())
 
@@ -231,8 +269,10 @@ class StreamSupervisor:
         self.bot.request_stop()
 
     def _failed_connect(self, exc: BaseException) -> None:
-        self._check_auth()  # raises nothing; sets fatal on 401/403
+        rest_ok = self._check_auth()  # raises nothing; sets fatal on 401/403
         if self.fatal_error is not None:
+            return
+        if self._stream_failed(exc, rest_ok=rest_ok):
             return
         delay = self.backoff.next()
         self._set_state("backoff")
@@ -240,7 +280,8 @@ class StreamSupervisor:
                          error=str(exc)[:200], retry_in_s=round(delay, 2))
         self._stop.wait(delay)
 
-    def _check_auth(self) -> None:
+    def _check_auth(self) -> bool:
+        """Ask REST who we are: sets the fatal error on 401/403; True when REST answered."""
         try:
             self.client.account_verify_credentials()
         except MastodonUnauthorizedError as exc:
@@ -250,6 +291,40 @@ class StreamSupervisor:
                 self._fatal(AuthenticationError(f"access token refused: {exc}"))
         except MastodonError:
             pass
+        else:
+            return True
+        return False
+
+    def _stream_failed(self, exc: BaseException, *, rest_ok: bool) -> bool:
+        """Count a streaming failure; True when polling takes over (REST answers while the
+        stream keeps failing: a TLS error, refused, closed at once)."""
+        now = self.clock()
+        self._stream_failures += 1
+        if self._failing_since is None:
+            self._failing_since = now
+        if not rest_ok:
+            return False  # the whole server is down: keep reconnecting with backoff
+        failing_for = now - self._failing_since
+        if not self._retrying_stream and (
+                self._stream_failures < FALLBACK_FAILURES
+                or failing_for < self.cfg.fallback_after.total_seconds()):
+            return False
+        self._retrying_stream = False
+        retry = self.cfg.stream_retry.total_seconds()
+        self.log.warning("streaming keeps failing while REST answers; polling instead",
+                         transport=self.transport, failures=self._stream_failures,
+                         error=str(exc)[:200], retry_streaming_in_s=retry)
+        self.fallback_polling = True
+        self.fallbacks += 1
+        self._retry_stream_at = now + retry
+        self._stream_failures, self._failing_since = 0, None
+        self.backoff.reset()
+        return True
+
+    def _note_transport(self, transport: str) -> None:
+        server = self.bot.publisher.known_server  # read at start; never fetched from here
+        if server is not None:
+            server.streaming = transport
 
     # -- transports -----------------------------------------------------------------------------
     def _open(self, transport: str) -> None:
@@ -377,7 +452,14 @@ class StreamSupervisor:
 
     def _fetch_missed(self) -> int:
         """One REST round: every notification after the newest already fetched (or the
-        cursor), following pagination to the end."""
+        cursor), paged backwards with ``max_id`` from the newest down to it, then dispatched
+        oldest first.
+
+        Paging backwards works on every server: Mastodon, GoToSocial and snac (whose
+        ``min_id`` gives the *newest* N above the id, with no ``Link`` header). When the pages
+        end before reaching the cursor, the server no longer holds the oldest notifications
+        missed (snac keeps 64): that is logged.
+        """
         cursor = self.dispatcher.cursor
         last = self._fetched_up_to
         if cursor is not None and (last is None or id_key(cursor) > id_key(last)):
@@ -385,20 +467,48 @@ class StreamSupervisor:
         if last is None:
             return self._first_catch_up()
         client = self.client
-        count = 0
+        missed: dict[str, Any] = {}
+        max_id: str | None = None
+        reached = False
         while not self._stop.is_set():
-            page = notifications_page(client, min_id=last, limit=PAGE)
+            page = notifications_page(client, max_id=max_id, limit=PAGE)
             if not page:
                 break
-            page = sorted(page, key=lambda n: id_key(str(n["id"])))
+            page = sorted(page, key=lambda n: id_key(str(n["id"])), reverse=True)
             for notification in page:
-                if self.dispatcher.submit(notification):
-                    count += 1
-            newest = str(page[-1]["id"])
-            if id_key(newest) <= id_key(last):
+                nid = str(notification["id"])
+                if id_key(nid) <= id_key(last):
+                    reached = True
+                    break
+                missed[nid] = notification
+            oldest = str(page[-1]["id"])
+            if reached or (max_id is not None and id_key(oldest) >= id_key(max_id)):
                 break
-            last = self._fetched_up_to = newest
+            max_id = oldest
+        if self._stop.is_set():
+            return 0  # the next start fetches them again (the cursor did not move)
+        if missed and not reached:
+            self._report_gap(last, missed)
+        count = 0
+        for nid in sorted(missed, key=id_key):
+            if self.dispatcher.submit(missed[nid]):
+                count += 1
+                if missed[nid].get("type") == "mention":
+                    self._round_mentions += 1
+        if missed:
+            self._fetched_up_to = max(missed, key=id_key)
         return count
+
+    def _report_gap(self, last: str, missed: dict[str, Any]) -> None:
+        """The pages ended before the cursor: older missed notifications are gone from the
+        server (snac keeps its newest 64). Say how many, as far as can be told."""
+        oldest = min(missed, key=id_key)
+        self.lost_notifications += 1
+        self.log.warning(
+            "more notifications were missed than the server keeps; the older ones are no "
+            "longer on the server and could not be handled",
+            server_keeps=len(missed), cursor=last, oldest_still_on_server=oldest,
+            software=getattr(self.bot.publisher.known_server, "software", "unknown"))
 
     def _first_catch_up(self) -> int:
         """No cursor yet: handle only what is newer than ``max_mention_age``; the rest is
@@ -431,7 +541,8 @@ class StreamSupervisor:
                           newest_skipped=newest_old)
         recent.sort(key=lambda n: id_key(str(n["id"])))
         for notification in recent:
-            self.dispatcher.submit(notification)
+            if self.dispatcher.submit(notification) and notification.get("type") == "mention":
+                self._round_mentions += 1
         newest = [str(recent[-1]["id"])] if recent else []
         if newest_old is not None:
             newest.append(newest_old)
@@ -440,18 +551,26 @@ class StreamSupervisor:
         return len(recent)
 
     def _poll(self) -> None:
-        """Polling transport: the same catch-up path, every ``stream.poll_interval``."""
-        interval = self.cfg.poll_interval.total_seconds()
+        """Polling transport: the same catch-up path, ``stream.poll_interval_busy`` after a
+        mention, doubling back to ``stream.poll_interval`` when idle; returns when streaming
+        is to be tried again (after a fallback)."""
+        idle = self.cfg.poll_interval.total_seconds()
+        busy = min(self.cfg.poll_interval_busy.total_seconds(), idle)
+        interval = idle
         self._set_state("polling")
         while not self._stop.is_set():
+            if (self.fallback_polling and self._retry_stream_at is not None
+                    and self.clock() >= self._retry_stream_at):
+                return
             try:
-                self._catch_up()
+                mentions = self._catch_up_counting_mentions()
                 self._activity()
                 self.backoff.reset()
                 self.persist_health()
                 if self.state != "polling":
                     self._set_state("polling")
-                wait = interval
+                interval = busy if mentions else min(idle, interval * 2)
+                wait = max(interval, self._rate_limited_wait(idle))
             except Exception as exc:
                 if refused(exc):
                     self._fatal(AuthenticationError(f"access token refused: {exc}"))
@@ -460,7 +579,27 @@ class StreamSupervisor:
                 self._set_state("backoff")
                 self.log.warning("polling failed; retrying", error=str(exc)[:200],
                                  retry_in_s=round(wait, 2))
+            self.poll_waits.append(wait)
+            if self.fallback_polling and self._retry_stream_at is not None:
+                wait = max(0.0, min(wait, self._retry_stream_at - self.clock()))
             self._stop.wait(wait)
+
+    def _catch_up_counting_mentions(self) -> int:
+        """Catch up; how many new mentions came (residents are talking)."""
+        self._round_mentions = 0
+        self._catch_up()
+        return self._round_mentions
+
+    def _rate_limited_wait(self, idle: float) -> float:
+        """Polling never spends more than a quarter of the rate budget: when fewer than a
+        quarter of the calls are left, wait ``idle`` at least."""
+        client = self._client
+        try:
+            remaining = float(getattr(client, "ratelimit_remaining", 300))
+            limit = float(getattr(client, "ratelimit_limit", 300))
+        except (TypeError, ValueError):
+            return 0.0
+        return idle if limit > 0 and remaining < limit / 4 else 0.0
 
 
 def _iso(wall: float | None) -> str | None:

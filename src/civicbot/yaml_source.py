@@ -17,6 +17,7 @@ import yaml
 from civicbot.errors import ConfigError
 
 Path_ = tuple[str | int, ...]
+_BARE_ENV = re.compile(r"^\s*\$[A-Z_][A-Z0-9_]*\s*$")
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -51,8 +52,11 @@ def load_yaml_with_lines(
 
 
 def load_yaml_text(
-    text: str, filename: str, env: Mapping[str, str] | None = None
+    text: str, filename: str, env: Mapping[str, str] | None = None,
+    substituted: set[Path_] | None = None,
 ) -> tuple[Any, dict[Path_, int]]:
+    """Load YAML ``text``; ``substituted``, when given, receives the paths of the values that
+    came from ``${ENV}`` variables (a secret written in clear in the file is warned about)."""
     env = os.environ if env is None else env
     try:
         node = yaml.compose(text, Loader=_Loader)
@@ -60,13 +64,18 @@ def load_yaml_text(
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 0
         problem = getattr(exc, "problem", None) or str(exc)
+        if mark is not None and "\t" in _line(text, mark.line):
+            problem = f"{problem}; indent with spaces, not tabs (a tab is on this line)"
+        elif "\t" in problem or "'\\t'" in problem:
+            problem = f"{problem}; indent with spaces, not tabs"
         raise ConfigError(f"{filename}:{line}: invalid YAML: {problem}") from exc
     lines: dict[Path_, int] = {}
     if node is None:
         return {}, lines
     constructor = _Loader(text)
     try:
-        data = _build(node, (), lines, constructor, filename, env)
+        data = _build(node, (), lines, constructor, filename, env,
+                      set() if substituted is None else substituted)
     finally:
         constructor.dispose()
     return data, lines
@@ -79,6 +88,7 @@ def _build(
     constructor: _Loader,
     filename: str,
     env: Mapping[str, str],
+    substituted: set[Path_],
 ) -> Any:
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
@@ -98,22 +108,34 @@ def _build(
                     "duplicate key"
                 )
             lines[child] = key_node.start_mark.line + 1
-            out[key_s] = _build(value_node, child, lines, constructor, filename, env)
+            out[key_s] = _build(value_node, child, lines, constructor, filename, env,
+                                substituted)
         return out
     if isinstance(node, yaml.SequenceNode):
         return [
-            _build(item, (*path, i), lines, constructor, filename, env)
+            _build(item, (*path, i), lines, constructor, filename, env, substituted)
             for i, item in enumerate(node.value)
         ]
     value = constructor.construct_object(node, deep=True)
+    if isinstance(value, str) and _BARE_ENV.match(value):
+        name = value.strip()[1:]
+        raise ConfigError(f"{filename}:{node.start_mark.line + 1}: {_dotted(path)}: "
+                          f"{value.strip()} is read as text, not as the environment variable: "
+                          f"write ${{{name}}}")
     if isinstance(value, str) and "${" in value:
         where = f"{filename}:{node.start_mark.line + 1}: {_dotted(path)}"
         value = substitute_env(value, env, where)
+        substituted.add(path)
         if node.tag == "tag:yaml.org,2002:str" and isinstance(node, yaml.ScalarNode) \
                 and node.style is None:
             # an unquoted ${LAT} should behave like the number it stands for
             value = yaml.safe_load(value) if value.strip() else value
     return value
+
+
+def _line(text: str, index: int) -> str:
+    lines = text.splitlines()
+    return lines[index] if 0 <= index < len(lines) else ""
 
 
 def _dotted(path: Path_) -> str:

@@ -62,14 +62,16 @@ def test_misspelled_key_is_an_error():
     text = BASE + "timezon: Europe/Paris\n"
     with pytest.raises(ConfigError) as info:
         load(text)
-    assert info.value.problems == ["config.yaml:4: timezon: unknown key (check its spelling)"]
+    assert info.value.problems == [
+        "config.yaml:4: timezon: unknown key (check its spelling); did you mean `timezone`?"]
 
 
 def test_misspelled_nested_key_and_several_problems_reported_together():
     text = BASE + "stream:\n  watchdgo: 10s\nplugins:\n  meteo:\n    latitude: 1\n"
     with pytest.raises(ConfigError) as info:
         load(text)
-    assert "config.yaml:5: stream.watchdgo: unknown key (check its spelling)" in info.value.problems
+    assert ("config.yaml:5: stream.watchdgo: unknown key (check its spelling); did you mean "
+            "`watchdog`?") in info.value.problems
     assert len(info.value.problems) == 1  # the core failed first; plugins are checked after
 
 

@@ -9,11 +9,13 @@ from civicbot import hookspecs
 
 PUBLIC = [
     "PREVIOUS", "AuthenticationError", "Bot", "CivicbotError", "Command", "CommandContext",
-    "ConfigError", "ConfigPath", "Duration", "Job", "JobContext", "JobError", "Media",
+    "ConfigError", "ConfigPath", "CronExpression", "Duration", "Job", "JobContext", "JobError", "Media",
     "MissingAltText", "PluginConfig", "PluginError", "PostDraft", "PostRefused", "PostVetoed",
-    "PublishError", "PublishResult", "Schedule", "TimeZoneName", "__version__", "at", "camel_hashtag", "cron",
+    "PublishError", "PublishResult", "Schedule", "TimeZoneName", "WebUrl", "__version__",
+    "at", "camel_hashtag", "cron",
     "every", "hookimpl", "hookspec", "html_to_text", "mastodon_length",
     "FetchError", "FetchResult", "Fetcher", "LastGood",
+    "split_text", "Channel", "ChannelRefused", "ChannelUnavailable", "Progress", "QueuedItem",
 ]
 
 

@@ -188,3 +188,30 @@ def test_scheduler_is_built_once_whatever_thread_asks(civicbot_make_bot):
     for thread in threads:
         thread.join()
     assert len({id(s) for s in seen}) == 1
+
+
+def test_a_job_that_cannot_be_scheduled_stops_alone(civicbot_sandbox, civicbot_make_bot):
+    """A schedule APScheduler refuses (built without the checked helpers) drops its job with an
+    error; the other jobs and the replies of the account go on."""
+    from civicbot import Schedule
+
+    class Broken:
+        @hookimpl
+        def civicbot_register_jobs(self, register):
+            register(Job(id="cassee", schedule=Schedule(kind="cron", cron="0 8 * * lundi"),
+                         func=lambda ctx: []))
+
+    weekly = Weekly()
+    with time_machine.travel(datetime(2026, 11, 30, 8, 59, tzinfo=PARIS), tick=False) as clock, \
+            capture_logs() as logs:
+        bot = civicbot_make_bot(plugins=[Broken(), weekly])
+        bot.start()
+        assert "cassee" in bot.scheduler.unschedulable
+        assert "lundi" in bot.scheduler.next_run_times()
+        assert "cassee" not in bot.scheduler.next_run_times()
+        clock.move_to(datetime(2026, 11, 30, 9, 0, 5, tzinfo=PARIS))
+        bot.scheduler.wakeup()
+        civicbot_sandbox.wait_for_statuses(1)
+        bot.scheduler.wait_idle()
+    [error] = [e for e in logs if e["event"] == "job could not be scheduled; it will not run"]
+    assert error["job"] == "cassee" and "lundi" in error["error"]

@@ -18,7 +18,7 @@ from doc_blocks import DOCS, ROOT
 from civicbot import hookspecs
 from civicbot.config import CoreConfig
 
-PLUGIN_PAGES = ("scheduled_posts", "event_digest", "weather", "auto_reply", "news")
+PLUGIN_PAGES = ("scheduled_posts", "event_digest", "weather", "auto_reply", "news", "bluesky")
 
 
 class _Loader(yaml.SafeLoader):
@@ -108,5 +108,13 @@ def test_built_configuration_page_has_every_core_key(site: Path) -> None:
 def test_built_cli_page_has_every_command(site: Path) -> None:
     page = html(site, "cli")
     for command in ("run", "check-config", "plugins", "jobs", "run-job", "preview", "status",
-                    "demo"):
+                    "demo", "ask"):
         assert f"civicbot {command}" in page
+
+
+def test_keys_are_rendered_not_printed_literally(site: Path) -> None:
+    """``++ctrl+c++`` is a key (pymdownx.keys), never shown as typed (issue 12)."""
+    for page in ("getting-started", "deployment", "writing-plugins"):
+        text = html(site, page)
+        assert "++ctrl" not in text, page
+    assert 'class="keys"' in html(site, "getting-started")

@@ -7,5 +7,17 @@ the fixtures ``civicbot_sandbox`` and ``civicbot_make_bot``.
 """
 
 from civicbot.testing.sandbox import SandboxInstance
+from civicbot.testing.sandbox_profiles import PROFILES, SandboxProfile
 
-__all__ = ["SandboxInstance"]
+__all__ = ["PROFILES", "SERVER_PROFILES", "SandboxInstance", "SandboxProfile", "every_server"]
+
+SERVER_PROFILES: tuple[str, ...] = tuple(PROFILES)
+
+
+def __getattr__(name: str) -> object:
+    """``every_server`` (a pytest mark) without importing pytest for non-test users."""
+    if name == "every_server":
+        from civicbot.testing.pytest_plugin import every_server
+
+        return every_server
+    raise AttributeError(name)

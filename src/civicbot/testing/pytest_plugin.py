@@ -10,6 +10,15 @@
     stopped after the test. Call ``bot.start()`` to connect the stream and start the jobs, or
     use ``bot.scheduler.preview(job_id, at)`` / ``bot.publish(...)`` directly.
 
+``civicbot_sandbox`` behaves like Mastodon by default; parametrise it (indirectly) to run a
+test against every server a town may be on — Mastodon, GoToSocial and snac, see
+:mod:`civicbot.testing.sandbox_profiles`::
+
+    from civicbot.testing import every_server
+
+    @every_server
+    def test_greeter_everywhere(civicbot_sandbox, civicbot_make_bot): ...
+
 Example::
 
     def test_greeter(civicbot_sandbox, civicbot_make_bot):
@@ -30,6 +39,12 @@ import pytest
 
 from civicbot.bot import Bot
 from civicbot.testing.sandbox import SandboxInstance
+from civicbot.testing.sandbox_profiles import PROFILES
+
+#: The server profiles of the sandbox: ``mastodon``, ``gotosocial``, ``snac``.
+SERVER_PROFILES: tuple[str, ...] = tuple(PROFILES)
+#: Run a test once per server profile (``civicbot_sandbox`` parametrised indirectly).
+every_server = pytest.mark.parametrize("civicbot_sandbox", SERVER_PROFILES, indirect=True)
 
 #: Stream settings that make tests fast: quick backoff, a short watchdog.
 FAST_STREAM: dict[str, Any] = {
@@ -52,9 +67,11 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def civicbot_sandbox() -> Iterator[SandboxInstance]:
-    """A fake Mastodon instance on 127.0.0.1 (heartbeat every 0.2 s)."""
-    sandbox = SandboxInstance(heartbeat_interval=0.2).start()
+def civicbot_sandbox(request: pytest.FixtureRequest) -> Iterator[SandboxInstance]:
+    """A fake Mastodon instance on 127.0.0.1 (heartbeat every 0.2 s); parametrised indirectly
+    with a profile name (``mastodon``, ``gotosocial``, ``snac``) it behaves like that server."""
+    profile = str(getattr(request, "param", "mastodon"))
+    sandbox = SandboxInstance(heartbeat_interval=0.2, profile=profile).start()
     try:
         yield sandbox
     finally:
@@ -65,7 +82,9 @@ def civicbot_sandbox() -> Iterator[SandboxInstance]:
 def civicbot_make_bot(
     civicbot_sandbox: SandboxInstance, tmp_path: Path
 ) -> Iterator[Callable[..., Bot]]:
-    """Factory of bots wired to ``civicbot_sandbox``."""
+    """Factory of bots wired to ``civicbot_sandbox``. Only the plugins named in ``plugins`` are
+    loaded, unless ``load_entry_points=True`` (the installed plugins too, e.g. ``auto_reply``
+    to test a command end to end)."""
     bots: list[Bot] = []
 
     def make(
@@ -75,11 +94,13 @@ def civicbot_make_bot(
         state: str | Path | None = None,
         sandbox: SandboxInstance | None = None,
         dry_run: bool = False,
+        load_entry_points: bool = False,
     ) -> Bot:
         target = sandbox or civicbot_sandbox
         merged = _merge({"stream": FAST_STREAM}, config or {})
         bot = Bot(target.url, access_token=target.access_token, plugins=plugins, config=merged,
-                  state=state or tmp_path / "state.sqlite3", dry_run=dry_run)
+                  state=state or tmp_path / "state.sqlite3", dry_run=dry_run,
+                  load_entry_points=load_entry_points)
         bot.publisher.backoff_initial = 0.01
         bot.publisher.backoff_max = 0.05
         bots.append(bot)

@@ -56,9 +56,9 @@ class SandboxInstance(ResidentsMixin, DispatchMixin, StatusesRestMixin, Accounts
         self.url = f"http://{self.host}:{self.port}"
         created = self.now()
         self._bot = account_entity(
-            account_id=self._ids.next(created),
+            account_id=self._ids.account(created, self.account_username),
             username=self.account_username,
-            acct=self.account_username,
+            acct=self.local_acct(self.account_username),
             base_url=self.url,
             display_name=self.account_username.capitalize(),
             bot=True,
@@ -66,6 +66,8 @@ class SandboxInstance(ResidentsMixin, DispatchMixin, StatusesRestMixin, Accounts
             created_at=created,
         )
         self._remember_account(self._bot)
+        if self.profile.acct_with_host:  # residents may still write @ville
+            self._accounts_by_acct[self.account_username.lower()] = self._bot
         self._thread = threading.Thread(
             target=server.serve_forever,
             kwargs={"poll_interval": 0.05},

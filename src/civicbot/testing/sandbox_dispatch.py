@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -192,10 +193,34 @@ class DispatchMixin(SandboxState):
         if auth is not None:
             self._stream_error(handler, req, auth)
             return
+        if self.streaming_failure == "close":
+            self._close_at_once(handler, req, upgrade)
+            return
         if upgrade:
             self._serve_websocket(handler, req)
         else:
             self._serve_sse(handler, req)
+
+    def _close_at_once(
+        self, handler: SandboxRequestHandler, req: HttpRequest, upgrade: bool
+    ) -> None:
+        """A stream accepted then closed at once (a proxy that does not pass streams)."""
+        self._record(req, 101 if upgrade else 200)
+        with self._lock:
+            self.total_stream_connects += 1
+            self._changed.notify_all()
+        if upgrade:
+            key = req.headers.get("Sec-WebSocket-Key") or ""
+            head = handler.head_bytes(101, [("Upgrade", "websocket"), ("Connection", "Upgrade"),
+                                            ("Sec-WebSocket-Accept", websocket_accept_key(key))])
+            data = head + b"\x88\x00"  # a close frame
+        else:
+            head = handler.head_bytes(200, [("Content-Type", "text/event-stream"),
+                                            ("Transfer-Encoding", "chunked"),
+                                            ("Connection", "close")])
+            data = head + b"0\r\n\r\n"
+        with contextlib.suppress(OSError):
+            handler.connection.sendall(data)
 
     def _stream_error(
         self, handler: SandboxRequestHandler, req: HttpRequest, resp: Response

@@ -495,7 +495,8 @@ def scheduled_status_entity(
 
 
 def instance_v1(
-    *, domain: str, base_url: str, streaming_url: str, max_characters: int, stats: dict[str, int]
+    *, domain: str, base_url: str, streaming_url: str, max_characters: int, stats: dict[str, int],
+    version: str = VERSION,
 ) -> dict[str, Any]:
     return {
         "uri": domain,
@@ -503,7 +504,7 @@ def instance_v1(
         "short_description": "",
         "description": "civicbot sandbox instance",
         "email": "",
-        "version": VERSION,
+        "version": version,
         "urls": {"streaming_api": streaming_url},
         "stats": stats,
         "thumbnail": f"{base_url}/packs/media/images/preview.png",
@@ -539,7 +540,8 @@ def instance_v1(
 
 
 def instance_v2(
-    *, domain: str, base_url: str, streaming_url: str, max_characters: int, active_month: int
+    *, domain: str, base_url: str, streaming_url: str, max_characters: int, active_month: int,
+    version: str = VERSION, source_url: str | None = "https://github.com/mastodon/mastodon",
 ) -> dict[str, Any]:
     icons = [
         {"src": f"{base_url}/packs/icons/android-chrome-{n}x{n}.png", "size": f"{n}x{n}"}
@@ -549,8 +551,8 @@ def instance_v2(
     return {
         "domain": domain,
         "title": "Sandbox",
-        "version": VERSION,
-        "source_url": "https://github.com/mastodon/mastodon",
+        "version": version,
+        "source_url": source_url,
         "description": "civicbot sandbox instance",
         "usage": {"users": {"active_month": active_month}},
         "thumbnail": {

@@ -14,6 +14,7 @@ from civicbot.testing.sandbox_entities import (
     status_entity,
     text_to_html,
 )
+from civicbot.testing.sandbox_profiles import id_sort_key
 from civicbot.testing.sandbox_state import SandboxState
 
 __all__ = ["STATUSES_WITH_STATUS", "ResidentsMixin"]
@@ -30,6 +31,8 @@ class ResidentsMixin(SandboxState):
         self, acct: str, display_name: str | None, bot: bool, note: str, created: datetime
     ) -> dict[str, Any]:
         acct = acct.lstrip("@")
+        if "@" not in acct:
+            acct = self.local_acct(acct)
         existing = self._accounts_by_acct.get(acct.lower())
         if existing is not None and existing["id"] == self._bot.get("id"):
             return existing
@@ -44,7 +47,7 @@ class ResidentsMixin(SandboxState):
         ):
             return existing
         account = account_entity(
-            account_id=existing["id"] if existing else self._ids.next(created),
+            account_id=existing["id"] if existing else self._ids.account(created, acct),
             username=username,
             acct=acct,
             base_url=self.url,
@@ -144,7 +147,7 @@ class ResidentsMixin(SandboxState):
             content = html if html is not None else text_to_html(text)
             mentions = []
         status = status_entity(
-            status_id=self._ids.next(created),
+            status_id=self._ids.status(created),
             account=account,
             content=content,
             created_at=created,
@@ -172,14 +175,14 @@ class ResidentsMixin(SandboxState):
         created: datetime,
     ) -> dict[str, Any]:
         notification = notification_entity(
-            notification_id=self._ids.next(now),
+            notification_id=self._ids.notification(now),
             type=type,
             account=account,
             created_at=created,
             status=status,
         )
         self.notifications.append(notification)
-        self._notification_ids.append(int(notification["id"]))
+        self._notification_ids.append(id_sort_key(notification["id"]))
         self._publish("notification", notification)
         self._changed.notify_all()
         return notification

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from civicbot.testing.sandbox_entities import credential_account, instance_v1, instance_v2, iso
 from civicbot.testing.sandbox_http import HttpRequest, Response
+from civicbot.testing.sandbox_profiles import id_sort_key
 from civicbot.testing.sandbox_state import SandboxState, as_list, error_response
 
 __all__ = ["AccountsRestMixin"]
@@ -33,10 +34,13 @@ class AccountsRestMixin(SandboxState):
                 streaming_url=self.streaming_url,
                 max_characters=self.max_characters,
                 stats=self._stats(),
+                version=self.profile.version,
             ),
         )
 
     def _get_instance_v2(self, req: HttpRequest) -> Response:
+        if not self.profile.instance_v2:
+            return error_response(404, "Not found")  # snac: /api/v1/instance only
         return Response(
             200,
             instance_v2(
@@ -45,16 +49,20 @@ class AccountsRestMixin(SandboxState):
                 streaming_url=self.streaming_url,
                 max_characters=self.max_characters,
                 active_month=1,
+                version=self.profile.version,
+                source_url=self.profile.source_url,
             ),
         )
 
     def _get_health(self, req: HttpRequest) -> Response:
-        if self.streaming == "none":
+        if self.streaming == "none" or not self.profile.streaming_health:
             return error_response(404, "Not found")
         return Response(200, "OK", content_type="text/plain; charset=utf-8")
 
     def _verify_credentials(self, req: HttpRequest) -> Response:
-        return Response(200, credential_account(self._bot))
+        account = credential_account(self._bot)
+        account["acct"] = self._bot["username"]  # snac: plain ``bot`` here only
+        return Response(200, account)
 
     def _account_lookup(self, req: HttpRequest) -> Response:
         acct = str(req.query.get("acct", "")).lstrip("@").lower()
@@ -69,7 +77,7 @@ class AccountsRestMixin(SandboxState):
 
     def _account_statuses(self, req: HttpRequest, account_id: str) -> Response:
         found = [s for s in self._statuses_by_id.values() if s["account"]["id"] == account_id]
-        found.sort(key=lambda s: int(s["id"]), reverse=True)
+        found.sort(key=lambda s: id_sort_key(s["id"]), reverse=True)
         return Response(200, found[: self._limit(req, 20, 40)])
 
     def _empty_list(self, req: HttpRequest) -> Response:
@@ -81,6 +89,8 @@ class AccountsRestMixin(SandboxState):
     def _list_notifications(self, req: HttpRequest) -> Response:
         from bisect import bisect_left, bisect_right
 
+        if self.profile.snac_notifications:
+            return self._list_notifications_snac(req)
         limit = self._limit(req, 40, 80)
         types = {str(t) for t in as_list(req.query.get("types"))}
         exclude = {str(t) for t in as_list(req.query.get("exclude_types"))}
@@ -88,7 +98,8 @@ class AccountsRestMixin(SandboxState):
         since_id = self._id_param(req, "since_id")
         min_id = self._id_param(req, "min_id")
         ids = self._notification_ids
-        lo = bisect_right(ids, max(since_id or 0, min_id or 0)) if (since_id or min_id) else 0
+        above = [k for k in (since_id, min_id) if k is not None]
+        lo = bisect_right(ids, max(above)) if above else 0
         hi = bisect_left(ids, max_id) if max_id is not None else len(ids)
 
         def wanted(n: dict[str, Any]) -> bool:
@@ -127,13 +138,38 @@ class AccountsRestMixin(SandboxState):
             headers["Link"] = ", ".join(links)
         return Response(200, page, headers)
 
+    def _list_notifications_snac(self, req: HttpRequest) -> Response:
+        """snac's notifications API: one notification without ``limit``; only the newest
+        ``notifications_kept`` reachable; ``min_id`` (like ``since_id``) gives the *newest* N
+        above the id; ``max_id`` must be an existing id (else nothing); no ``Link`` header."""
+        try:
+            limit = max(1, int(str(req.query["limit"]))) if "limit" in req.query else 1
+        except ValueError:
+            limit = 1
+        types = {str(t) for t in as_list(req.query.get("types"))}
+        exclude = {str(t) for t in as_list(req.query.get("exclude_types"))}
+        kept = self.profile.notifications_kept
+        reachable = self.notifications[-kept:] if kept else list(self.notifications)
+        ordered = [n for n in reversed(reachable)
+                   if (not types or n["type"] in types) and n["type"] not in exclude]
+        max_id = req.query.get("max_id")
+        if max_id not in (None, ""):
+            index = next((i for i, n in enumerate(ordered) if n["id"] == str(max_id)), None)
+            if index is None:
+                return Response(200, [])
+            ordered = ordered[index + 1:]
+        for name in ("min_id", "since_id"):
+            above = self._id_param(req, name)
+            if above is not None:
+                ordered = [n for n in ordered if id_sort_key(n["id"]) > above]
+        return Response(200, ordered[:limit])
+
     def _find_notification(self, notification_id: str) -> dict[str, Any] | None:
         from bisect import bisect_left
 
-        try:
-            key = int(notification_id)
-        except ValueError:
-            return None
+        if self.profile.snac_notifications:
+            return None  # snac: no GET /api/v1/notifications/:id nor dismiss
+        key = id_sort_key(notification_id)
         index = bisect_left(self._notification_ids, key)
         if index < len(self._notification_ids) and self._notification_ids[index] == key:
             return self.notifications[index]

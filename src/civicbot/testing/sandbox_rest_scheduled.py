@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from civicbot.testing.sandbox_entities import iso, parse_iso, scheduled_status_entity
 from civicbot.testing.sandbox_http import HttpRequest, Response
+from civicbot.testing.sandbox_profiles import id_sort_key
 from civicbot.testing.sandbox_state import SandboxState, error_response
 
 __all__ = [
@@ -89,7 +90,7 @@ class ScheduledRestMixin(SandboxState):
             "quoted_status_id": None,
         }
         scheduled = scheduled_status_entity(
-            scheduled_id=self._ids.next(now),
+            scheduled_id=self._ids.scheduled(now),
             scheduled_at=when,
             params=params,
             media_attachments=media,
@@ -126,14 +127,19 @@ class ScheduledRestMixin(SandboxState):
     # scheduled statuses
 
     def _find_scheduled(self, scheduled_id: str) -> dict[str, Any] | None:
+        if not self.profile.lists_scheduled:
+            return None  # snac: no GET, PUT nor DELETE of a scheduled status
         return next((s for s in self.scheduled_statuses if s["id"] == scheduled_id), None)
 
     def _list_scheduled(self, req: HttpRequest) -> Response:
         """Newest first, paginated with ``max_id`` and a ``Link: rel="next"`` header."""
-        ordered = sorted(self.scheduled_statuses, key=lambda s: int(s["id"]), reverse=True)
+        if not self.profile.lists_scheduled:
+            return Response(200, [])  # snac: accepted, published at its time, never listed
+        ordered = sorted(self.scheduled_statuses, key=lambda s: id_sort_key(s["id"]),
+                         reverse=True)
         max_id = self._id_param(req, "max_id")
         if max_id is not None:
-            ordered = [s for s in ordered if int(s["id"]) < max_id]
+            ordered = [s for s in ordered if id_sort_key(s["id"]) < max_id]
         limit = self._limit(req, 20, 40)
         page = ordered[:limit]
         headers: dict[str, str] = {}

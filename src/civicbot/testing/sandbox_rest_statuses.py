@@ -9,6 +9,7 @@ from typing import Any
 
 from civicbot.testing.sandbox_entities import count_status_length, iso, media_entity, text_to_html
 from civicbot.testing.sandbox_http import HttpRequest, Response
+from civicbot.testing.sandbox_profiles import id_sort_key
 from civicbot.testing.sandbox_rest_scheduled import ScheduledRestMixin
 from civicbot.testing.sandbox_state import as_list, error_response, truthy
 
@@ -50,6 +51,8 @@ class StatusesRestMixin(ScheduledRestMixin):
         body = req.body
         now = self.now()
         key = req.headers.get("Idempotency-Key")
+        if not self.profile.honours_idempotency:
+            key = None  # GoToSocial and snac ignore the header: a resend posts again
         if key:
             self._idempotency = {
                 k: v for k, v in self._idempotency.items() if now - v[0] < IDEMPOTENCY_TTL
@@ -59,13 +62,19 @@ class StatusesRestMixin(ScheduledRestMixin):
         text = str(body.get("status") or "")
         spoiler = str(body.get("spoiler_text") or "")
         media_ids = [str(m) for m in as_list(body.get("media_ids")) if str(m)]
-        error = self._validate_text(text, spoiler, media_ids, body.get("poll"))
+        poll = body.get("poll")
+        if poll and self.profile.refuses_string_sensitive_with_poll and isinstance(
+                body.get("sensitive"), str):
+            # GoToSocial reads JSON strictly: Mastodon.py 2.3.3 sends sensitive "0" with a poll
+            return error_response(400, "Bad Request: sensitive: cannot unmarshal string into "
+                                  "Go value of type bool")
+        error = self._validate_text(text, spoiler, media_ids, poll)
         if error is not None:
             return error
         media, error = self._resolve_media(media_ids)
         if error is not None:
             return error
-        visibility = str(body.get("visibility") or "public")
+        visibility = str(body.get("visibility") or self.profile.default_visibility)
         if visibility not in ("public", "unlisted", "private", "direct"):
             return error_response(422, "Validation failed: Visibility is not included in the list")
         in_reply_to_id = body.get("in_reply_to_id")
@@ -153,7 +162,7 @@ class StatusesRestMixin(ScheduledRestMixin):
         frontier = [status_id]
         while frontier:
             children = [s for s in self._statuses_by_id.values() if s["in_reply_to_id"] in frontier]
-            children.sort(key=lambda s: int(s["id"]))
+            children.sort(key=lambda s: id_sort_key(s["id"]))
             descendants.extend(children)
             frontier = [c["id"] for c in children]
         return Response(200, {"ancestors": ancestors, "descendants": descendants})
@@ -185,7 +194,7 @@ class StatusesRestMixin(ScheduledRestMixin):
             return error_response(422, "Validation failed: File can't be blank")
         description = req.body.get("description")
         now = self.now()
-        media_id = self._ids.next(now)
+        media_id = self._ids.media(now, upload.data, upload.filename or "file")
         mime = upload.content_type or "application/octet-stream"
         entity = media_entity(
             media_id=media_id,

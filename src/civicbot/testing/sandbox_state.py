@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from civicbot.testing.sandbox_entities import (
-    IdGenerator,
     extract_mentions,
     extract_tags,
     iso_date,
@@ -18,6 +17,13 @@ from civicbot.testing.sandbox_entities import (
     text_to_html,
 )
 from civicbot.testing.sandbox_http import HttpRequest, RequestRecord, Response, SandboxHTTPServer
+from civicbot.testing.sandbox_profiles import (
+    ProfileIds,
+    SandboxProfile,
+    StreamingFailure,
+    id_sort_key,
+    profile_named,
+)
 from civicbot.testing.sandbox_streams import StreamConnection, StreamEvent
 
 __all__ = [
@@ -86,7 +92,9 @@ class SandboxState:
         access_token: str = "sandbox-token",
         max_characters: int = 500,
         heartbeat_interval: float = 15.0,
-        streaming: StreamingMode = "both",
+        streaming: StreamingMode | None = None,
+        profile: str | SandboxProfile = "mastodon",
+        streaming_failure: StreamingFailure | None = None,
         account_username: str = "ville",
         domain: str = "sandbox.example",
         rate_limit: int = 300,
@@ -99,7 +107,14 @@ class SandboxState:
         self.access_token = access_token
         self.max_characters = max_characters
         self.heartbeat_interval = heartbeat_interval
-        self.streaming: StreamingMode = streaming
+        #: which server this sandbox behaves like (``mastodon``, ``gotosocial``, ``snac``)
+        self.profile: SandboxProfile = (
+            profile if isinstance(profile, SandboxProfile) else profile_named(profile))
+        self.streaming: StreamingMode = streaming or self.profile.streaming
+        #: how the advertised streaming URL fails: ``tls`` (``wss://`` on plain http),
+        #: ``refused`` (nothing listens there), ``close`` (accepted, then closed at once)
+        self.streaming_failure: StreamingFailure | None = streaming_failure
+        self._refused_port = _closed_port(host) if streaming_failure == "refused" else 0
         self.account_username = account_username
         self.domain = domain
         self.rate_limit = rate_limit
@@ -123,14 +138,14 @@ class SandboxState:
 
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
-        self._ids = IdGenerator()
+        self._ids = ProfileIds(self.profile.ids)
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._streams: list[StreamConnection] = []
         self._statuses_by_id: dict[str, dict[str, Any]] = {}
         self._accounts_by_id: dict[str, dict[str, Any]] = {}
         self._accounts_by_acct: dict[str, dict[str, Any]] = {}
-        self._notification_ids: list[int] = []
+        self._notification_ids: list[tuple[int, int, str]] = []
         self._idempotency: dict[str, tuple[datetime, dict[str, Any]]] = {}
         self._faults: list[tuple[list[int], int, str]] = []
         self._rate_limited: list[tuple[int, float]] = []
@@ -146,7 +161,20 @@ class SandboxState:
 
     @property
     def streaming_url(self) -> str:
+        """What the instance advertises (``urls.streaming_api``), broken on purpose by
+        ``streaming_failure``."""
+        if self.streaming_failure == "tls":
+            return "wss://" + self.url.split("://", 1)[1]
+        if self.streaming_failure == "refused":
+            return f"ws://{self.host}:{self._refused_port}"
         return "ws://" + self.url.split("://", 1)[1]
+
+    def local_acct(self, username: str) -> str:
+        """How the server writes a local account's ``acct`` in statuses and notifications
+        (snac: ``alice@host:port``; ``verify_credentials`` still says ``alice``)."""
+        if self.profile.acct_with_host:
+            return f"{username}@{self.url.split('://', 1)[1]}"
+        return username
 
     @property
     def account(self) -> dict[str, Any]:
@@ -185,14 +213,12 @@ class SandboxState:
         return max(1, min(value, maximum))
 
     @staticmethod
-    def _id_param(req: HttpRequest, name: str) -> int | None:
+    def _id_param(req: HttpRequest, name: str) -> tuple[int, int, str] | None:
+        """An id parameter as a sort key (snowflakes, ULIDs and snac's ids alike)."""
         value = req.query.get(name)
         if value in (None, ""):
             return None
-        try:
-            return int(str(value))
-        except ValueError:
-            return None
+        return id_sort_key(str(value))
 
     # ------------------------------------------------------------------ the bot posts
 
@@ -209,6 +235,8 @@ class SandboxState:
         visibility: str = "public",
         language: str | None = "fr",
     ) -> dict[str, Any]:
+        if self.profile.forced_language is not None:
+            language = self.profile.forced_language
         parent = self._statuses_by_id.get(in_reply_to_id) if in_reply_to_id else None
         mention_urls: dict[str, str] = {}
         mentions: list[dict[str, Any]] = []
@@ -226,7 +254,7 @@ class SandboxState:
                 }
             )
         status = status_entity(
-            status_id=self._ids.next(now),
+            status_id=self._ids.status(now),
             account=self._bot,
             content=text_to_html(text, mention_url=mention_urls),
             created_at=now,
@@ -253,3 +281,12 @@ class SandboxState:
             if self.echo_own_statuses:
                 self._publish("update", status)
         return status
+
+
+def _closed_port(host: str) -> int:
+    """A port nothing listens on (bound, then released)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])

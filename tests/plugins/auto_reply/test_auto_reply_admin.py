@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -131,7 +130,9 @@ def test_status_tells_uptime_queue_last_posts_and_next_jobs(civicbot_make_bot: A
     lines = text_of(status).split("\n")
     assert lines[0] == "@maire État : en service"
     assert lines[1] == "En service depuis 0 min"
-    assert re.fullmatch(r"Flux : \w+ \(file d'attente : 0\)", lines[2])
+    # in French throughout: "connecté", never the English "connected"
+    assert lines[2] in {"Flux : connecté (file d'attente : 0)",
+                        "Flux : consultation régulière (file d'attente : 0)"}, lines[2]
     assert lines[3:] == [
         "Derniers messages :",
         "– 12/03 à 10:00 « Bonjour Ana ! La mairie est ouverte du lundi au… »",

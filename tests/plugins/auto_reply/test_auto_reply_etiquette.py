@@ -15,6 +15,7 @@ import time_machine
 from auto_reply_support import CIVIL, faq, text_of
 
 import civicbot_auto_reply
+from civicbot.testing import every_server
 
 PARIS = ZoneInfo("Europe/Paris")
 HOURS_FR = "Bonjour {} ! La mairie est ouverte du lundi au vendredi, 8h30–17h."
@@ -29,6 +30,7 @@ def start(civicbot_make_bot: Any) -> Any:
     return make
 
 
+@every_server  # snac writes the bot's own name ville@host:port
 def test_bots_nobot_profiles_and_itself_are_never_answered(civicbot_sandbox: Any,
                                                            start: Any) -> None:
     start()

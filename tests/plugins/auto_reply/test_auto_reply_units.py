@@ -72,6 +72,8 @@ def test_mention_text_drops_mentions_links_and_html() -> None:
             '<p>&lt;b&gt;merci&lt;/b&gt; @ville@x.example</p>')
     assert mention_text(html) == "agenda\n<b>merci</b>"
     assert len(mention_text("<p>" + "a " * 5000 + "</p>")) == 1000
+    # snac writes local names with the host and port, in plain text too
+    assert mention_text("<p>@ville@127.0.0.1:8080 agenda</p>") == "agenda"
 
 
 def test_plain_values_cannot_mention_link_or_tag() -> None:

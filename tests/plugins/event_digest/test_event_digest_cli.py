@@ -79,4 +79,4 @@ def test_check_config_reports_plugin_errors_with_the_key(tmp_path: Path,
     err = capsys.readouterr().err
     assert code == 2
     assert "give exactly one of ics, openagenda or jsonld (got ics, jsonld)" in err
-    assert "expected a 5-field cron expression" in err
+    assert "expected 5 fields (minute hour day month weekday)" in err

@@ -49,7 +49,7 @@ def test_weekend_answer(civicbot_make_bot: Callable[..., Bot]) -> None:
         "• sam. 12 déc., 14 h · Club lecture ados — Bibliothèque Abbé-Grégoire\n"
         "• sam. 12 déc., 15 h · Visite guidée : le château royal — Château royal de Blois\n"
         "• sam. 12 déc., 16 h · Rencontre & dédicace avec une autrice de BD — Maison de la BD\n"
-        "… et 5 autre(s).\n\nTout l'agenda : https://www.blois.fr/agenda")
+        "… et 5 autres.\n\nTout l'agenda : https://www.blois.fr/agenda")
     assert len("@alice@blois.social " + text) <= 500
     # one more line would not fit with the mention
     longer = text.replace("… et 5", "• dim. 13 déc., 16 h · Concert de Noël des chœurs de Blois — "
@@ -90,7 +90,7 @@ def test_agenda_answer_fits_a_small_limit(civicbot_make_bot: Callable[..., Bot],
         text = ask(bot, "agenda", sender="bob")
     assert text == ("📅 Prochainement :\n"
                     "• mer. 9 déc., 10 h 30 · L'heure du conte — Bibliothèque Abbé-Grégoire\n"
-                    "… et 10 autre(s).")
+                    "… et 10 autres.")
     assert len("@bob " + str(text)) <= 200
 
 

@@ -7,9 +7,12 @@ from pathlib import Path
 
 from news_support import NOW, last_outcome, poll, rss, sent, sent_texts
 
+from civicbot.testing import every_server
+
 ITEMS = [{"n": n} for n in (3, 2, 1)]
 
 
+@every_server
 def test_first_read_posts_nothing_then_a_new_item_is_posted_once(news_bot, web,
                                                                  civicbot_sandbox):
     web.add("/feed.xml", rss(ITEMS), "application/rss+xml")

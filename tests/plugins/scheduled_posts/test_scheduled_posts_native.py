@@ -207,3 +207,23 @@ def test_native_posts_are_not_sent_in_dry_run(civicbot_sandbox, civicbot_make_bo
     assert civicbot_sandbox.scheduled_statuses == []
     assert [e["post"] for e in logs
             if e["event"] == "dry run: native post would be scheduled on the server"] == ["voeux"]
+
+
+@pytest.mark.parametrize("civicbot_sandbox", ["snac"], indirect=True)
+def test_on_a_server_that_cannot_list_scheduled_posts_the_daemon_publishes_them(
+        civicbot_sandbox, civicbot_make_bot):
+    """snac accepts scheduled_at but never lists nor cancels what it holds: native posts are
+    scheduled locally instead (detected at start, logged), published once at their time."""
+    post = _native("voeux", "2026-12-31T18:00:00+01:00", "Bonne année à toutes et à tous !")
+    with capture_logs() as logs, time_machine.travel(NOW, tick=False) as traveller:
+        bot = civicbot_make_bot(plugins=[plugin], config=config([post]))
+        bot.start()
+        assert bot.server.native_scheduling is False
+        assert civicbot_sandbox.scheduled_statuses == []
+        assert not [r for r in civicbot_sandbox.requests if r.path == "/api/v1/statuses"]
+        when = paris(2026, 12, 31, 18, 0)
+        traveller.move_to(when + timedelta(seconds=1))
+        assert civicbot_sandbox.publish_due_scheduled_statuses() == []
+        run_due(bot, "voeux", when)
+    assert texts(civicbot_sandbox.statuses) == ["Bonne année à toutes et à tous !"]
+    assert any(e["event"].startswith("native posts scheduled locally") for e in logs)

@@ -10,8 +10,10 @@ from scheduled_posts_helpers import config, paris, texts, tiny_png
 
 import civicbot_scheduled_posts as plugin
 from civicbot.cli import main
+from civicbot.testing import every_server
 
 
+@every_server
 def test_media_is_uploaded_with_its_alt_text_before_the_status(civicbot_sandbox,
                                                                civicbot_make_bot, tmp_path):
     image = tmp_path / "img" / "mairie.png"
@@ -37,6 +39,7 @@ def test_media_is_uploaded_with_its_alt_text_before_the_status(civicbot_sandbox,
     assert (status["spoiler_text"], status["visibility"]) == ("Horaires des fêtes", "unlisted")
 
 
+@every_server
 def test_a_thread_is_posted_in_order_as_a_reply_chain(civicbot_sandbox, civicbot_make_bot):
     post = {"id": "festival", "at": "2026-07-10T18:00:00+02:00", "visibility": "unlisted",
             "text": "Le festival Bloisirs commence ce soir ! 🧵",
@@ -120,8 +123,8 @@ def test_cli_preview_prints_json_lines(tmp_path, capsys):
     assert code == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     key = "scheduled_posts:festival:2026-07-10T16:00:00+00:00"
-    common = {"visibility": "public", "spoiler_text": "Festival", "language": "fr",
-              "scheduled_at": None}
+    common = {"channel": "mastodon", "visibility": "public", "spoiler_text": "Festival",
+              "language": "fr", "scheduled_at": None}
     assert lines == [
         {**common, "text": "Festival, vendredi 10 juillet 2026 : programme sur https://www.blois.fr",
          "in_reply_to": None, "dedup_key": key,

@@ -52,7 +52,7 @@ def test_preview_shows_the_morning_post(web, fixtures_dir, tmp_path, capsys) -> 
     [line] = [x for x in out.splitlines() if x.startswith("{")]
     post = json.loads(line)
     assert post == {
-        "text": POST, "visibility": "public", "spoiler_text": "", "language": "fr",
+        "channel": "mastodon", "text": POST, "visibility": "public", "spoiler_text": "", "language": "fr",
         "in_reply_to": None, "media": [], "dedup_key": "weather:forecast:meteo-matin:2026-10-03",
         "scheduled_at": None,
     }

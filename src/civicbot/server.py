@@ -1,0 +1,116 @@
+"""What the account's server supports, and what civicbot does about it.
+
+Towns run Mastodon, GoToSocial or snac; they all speak the Mastodon client API, with
+differences that silently break bots (observed on real GoToSocial 0.20 and snac 2.94 servers):
+
+* ``Idempotency-Key`` is honoured by Mastodon only (for one hour): elsewhere a pending post is
+  first looked for among the account's latest statuses before it is sent again;
+* scheduled statuses: snac accepts ``scheduled_at`` but never lists them and cannot cancel
+  them, so native scheduling is turned off there and the post is published by the daemon;
+* the character limit comes from ``/api/v2/instance``, or ``/api/v1/instance``'s
+  ``configuration`` on servers without v2 (snac);
+* streaming (SSE, WebSocket, none) is found by the stream supervisor, which falls back to
+  polling when the stream fails while REST answers.
+
+:func:`detect_server` reads the instance documents once per start; :class:`ServerInfo` is what
+``bot.server`` returns, logged at start and shown by ``civicbot status``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+__all__ = ["ServerInfo", "detect_server", "server_summary"]
+
+#: Software known to list and cancel the scheduled statuses it holds.
+LISTS_SCHEDULED = frozenset({"mastodon", "gotosocial", "pleroma", "akkoma"})
+#: Software known to honour ``Idempotency-Key``.
+HONOURS_IDEMPOTENCY = frozenset({"mastodon", "pleroma", "akkoma"})
+_SOFTWARE = ("snac", "gotosocial", "pleroma", "akkoma", "sharkey", "misskey", "hometown",
+             "glitch")
+
+
+@dataclass
+class ServerInfo:
+    """The server's software and what it supports (``bot.server``)."""
+
+    software: str = "unknown"
+    version: str = ""
+    #: ``v2`` or ``v1`` (snac has no ``/api/v2/instance``), or ``none`` when unreachable
+    instance_api: str = "none"
+    max_characters: int | None = None
+    #: the server is known to honour ``Idempotency-Key`` (else pending posts are looked up)
+    idempotency: bool = False
+    #: the server can list and cancel scheduled statuses (else posts are scheduled locally)
+    native_scheduling: bool = False
+    #: the transport in use, filled in by the stream supervisor (sse, websocket, poll)
+    streaming: str | None = None
+
+    def describe(self) -> dict[str, Any]:
+        """The capabilities and civicbot's answer to each, for the log and ``civicbot status``."""
+        out = asdict(self)
+        out["on_resend"] = ("resend with the same Idempotency-Key" if self.idempotency
+                            else "look for the post among the latest statuses first")
+        out["scheduling"] = "native (server side)" if self.native_scheduling else "local (daemon)"
+        return out
+
+
+def software_of(version: str, source_url: str | None) -> str:
+    """``mastodon``, ``gotosocial``, ``snac``... from the instance's version and source URL."""
+    text = f"{version} {source_url or ''}".casefold()
+    for name in _SOFTWARE:
+        if name in text:
+            return "mastodon" if name in ("hometown", "glitch") else name
+    if "mastodon" in text or re.match(r"^\d+\.\d+\.\d+", version or ""):
+        return "mastodon"
+    return "unknown"
+
+
+def detect_server(instance_v2: Mapping[str, Any] | None,
+                  instance_v1: Mapping[str, Any] | None) -> ServerInfo:
+    """Read the instance documents (either may be None: missing or unreachable)."""
+    info = ServerInfo()
+    doc = instance_v2 or instance_v1
+    if doc is None:
+        return info
+    info.instance_api = "v2" if instance_v2 is not None else "v1"
+    info.version = str(doc.get("version") or "")
+    source = doc.get("source_url") if instance_v2 is not None else None
+    # a Mastodon version string alone is not proof when v2 is missing (snac says "4.0.0 ...")
+    info.software = software_of(info.version, str(source) if source else None)
+    if info.software == "mastodon" and instance_v2 is None and not source:
+        info.software = "unknown"
+    info.max_characters = _max_characters(doc)
+    info.idempotency = info.software in HONOURS_IDEMPOTENCY
+    info.native_scheduling = info.software in LISTS_SCHEDULED
+    return info
+
+
+def _max_characters(doc: Mapping[str, Any]) -> int | None:
+    for path in (("configuration", "statuses", "max_characters"), ("max_toot_chars",)):
+        node: Any = doc
+        for key in path:
+            node = node.get(key) if isinstance(node, Mapping) else None
+        try:
+            if node is not None and int(node) > 0:
+                return int(node)
+        except (TypeError, ValueError):
+            continue
+    return None
+
+
+def server_summary(info: Mapping[str, Any], transport: str | None = None) -> str:
+    """One line for ``civicbot status``: the server, and civicbot's answer to each gap."""
+    streaming = transport or info.get("streaming") or "unknown"
+    how = {"sse": "streaming (SSE)", "websocket": "streaming (WebSocket)",
+           "poll": "polling (no usable stream)"}.get(str(streaming), str(streaming))
+    idempotency = ("Idempotency-Key honoured" if info.get("idempotency") else
+                   "Idempotency-Key ignored: pending posts looked up before a resend")
+    scheduling = ("native scheduling" if info.get("native_scheduling") else
+                  "scheduled posts cannot be listed: scheduled locally")
+    limit = info.get("max_characters") or 500
+    return (f"server {info.get('software', 'unknown')} {info.get('version', '')}".rstrip()
+            + f": {how}; {idempotency}; {scheduling}; {limit} characters")
