@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from civicbot import Bot, Command, hookimpl
-from civicbot_auto_reply.builtin_commands import builtin_commands
-from civicbot_auto_reply.config import AutoReplyConfig, Rule
-from civicbot_auto_reply.responder import Responder
+
+if TYPE_CHECKING:  # imported on first use: an unconfigured plugin costs no memory
+    from civicbot_auto_reply.config import AutoReplyConfig, Rule
+    from civicbot_auto_reply.responder import Responder
 
 __all__ = [
     "AutoReplyConfig",
@@ -30,8 +31,27 @@ SECTION = "auto_reply"
 _responders: weakref.WeakKeyDictionary[Bot, Responder] = weakref.WeakKeyDictionary()
 
 
+#: Names this module exported before they were imported on first use.
+_LAZY = {
+    "builtin_commands": "builtin_commands", "AutoReplyConfig": "config", "Rule": "config",
+    "Responder": "responder"
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _config(bot: Bot) -> AutoReplyConfig | None:
     config = bot.plugin_config(SECTION)
+    if config is None:  # not configured: nothing imported
+        return None
+    from civicbot_auto_reply.config import AutoReplyConfig
+
     return config if isinstance(config, AutoReplyConfig) else None
 
 
@@ -42,14 +62,16 @@ def responder_for(bot: Bot) -> Responder | None:
         return None
     responder = _responders.get(bot)
     if responder is None or responder.config is not config:
+        from civicbot_auto_reply.responder import Responder
+
         responder = Responder(bot, config)
         _responders[bot] = responder
     return responder
 
 
 @hookimpl
-def civicbot_config_schema(register: Callable[[str, type[Any]], None]) -> None:
-    register(SECTION, AutoReplyConfig)
+def civicbot_config_schema(register: Callable[[str, type[Any] | str], None]) -> None:
+    register(SECTION, "civicbot_auto_reply.config:AutoReplyConfig")
 
 
 @hookimpl
@@ -60,6 +82,8 @@ def civicbot_register_commands(register: Callable[[Command], None], bot: Bot) ->
     def rule_help(language: str) -> list[str]:
         responder = responder_for(bot)
         return responder.rule_help(language) if responder is not None else []
+
+    from civicbot_auto_reply.builtin_commands import builtin_commands
 
     for command in builtin_commands(bot, rule_help):
         register(command)

@@ -63,9 +63,12 @@ class Rule(PluginConfig):
     @classmethod
     def _regex(cls, value: str | None) -> str | None:
         if value is not None:
+            import regex  # the engine that runs them (see matching.RegexMatcher)
+
             try:
                 re.compile(value)
-            except re.error as exc:
+                regex.compile(value)
+            except (re.error, regex.error) as exc:
                 raise ValueError(f"invalid regular expression {value!r}: {exc}") from exc
             check_regex_safety(value)
         return value

@@ -19,6 +19,11 @@ NAMESPACE = "auto_reply"
 _OPT_OUT = re.compile(r"(?<![\w#])#no(?:bot|reply)(?!\w)", re.IGNORECASE)
 #: Conversation counters and thread links older than this are forgotten at start-up.
 KEEP_THREADS = timedelta(days=30)
+#: A loop guard across threads: at most this many replies to one account within the window
+#: (a bot without the bot flag opening a new thread each time would otherwise get an answer
+#: every cooldown, for ever). Residents stay far below it with the default 2-minute cooldown.
+LOOP_MAX_REPLIES = 6
+LOOP_WINDOW = timedelta(minutes=10)
 
 
 def opted_out(account: Mapping[str, Any]) -> bool:
@@ -81,6 +86,23 @@ class Limits:
             return False
         return now - datetime.fromisoformat(str(last)) < self.cooldown
 
+    def too_many_exchanges(self, acct: str, now: datetime) -> bool:
+        """True when the account already got :data:`LOOP_MAX_REPLIES` replies within
+        :data:`LOOP_WINDOW`, whatever the threads (a loop with another bot, most likely)."""
+        return len(self._recent_exchanges(acct, now)) >= LOOP_MAX_REPLIES
+
+    def _recent_exchanges(self, acct: str, now: datetime) -> list[str]:
+        entry = self.state.get(f"exchanges:{acct.casefold()}")
+        stamps = entry.get("times", []) if isinstance(entry, Mapping) else []
+        recent = []
+        for stamp in stamps:
+            try:
+                if now - datetime.fromisoformat(str(stamp)) < LOOP_WINDOW:
+                    recent.append(str(stamp))
+            except (TypeError, ValueError):
+                continue
+        return recent
+
     # -- conversations ---------------------------------------------------------------------
     def conversation(self, status: Mapping[str, Any]) -> str:
         """The conversation id of a status: Mastodon's ``conversation_id`` when present, else
@@ -109,6 +131,8 @@ class Limits:
         that the mention and the reply belong to that conversation."""
         when = now.isoformat()
         self.state.set(f"last_reply:{acct.casefold()}", when)
+        self.state.set(f"exchanges:{acct.casefold()}",
+                       {"times": [*self._recent_exchanges(acct, now), when], "at": when})
         entry = self.state.get(f"thread:{conversation}")
         count = int(entry.get("count", 0)) if isinstance(entry, Mapping) else 0
         self.state.set(f"thread:{conversation}", {"count": count + 1, "at": when})

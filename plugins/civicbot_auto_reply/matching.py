@@ -113,17 +113,39 @@ class KeywordMatcher:
         return Found(match=plain(original, MAX_ECHO), score=score)
 
 
+#: Longest a mention's regular expressions may run, all rules together (seconds).
+MATCH_BUDGET = 0.25
+
+
+class MatchTimeout(TimeoutError):
+    """A regular expression ran out of its time on a mention (the mention is skipped)."""
+
+
 class RegexMatcher:
     """Matches a regular expression on the text as written, except that typographic
     apostrophes (’) and straight ones (') are the same character on both sides: residents'
-    phones type "d’identité" where the config says "d'identité"."""
+    phones type "d’identité" where the config says "d'identité".
+
+    The ``regex`` module runs it (the same syntax as ``re``) because it can stop a search
+    after a time limit and lets other threads run meanwhile: the analysis of the config
+    (``regex_safety``) refuses the patterns known to backtrack for ever, the limit covers
+    the others."""
 
     def __init__(self, pattern: str) -> None:
-        self.pattern = re.compile(pattern.translate(_APOSTROPHES))
+        import regex  # imported when a config has regular expressions
 
-    def search(self, text: str, folded: FoldedText | None = None) -> Found | None:
-        # same length as ``text``: the spans of the match are valid in the original
-        m = self.pattern.search(text.translate(_APOSTROPHES))
+        self.pattern = regex.compile(pattern.translate(_APOSTROPHES))
+
+    def search(self, text: str, folded: FoldedText | None = None,
+               timeout: float = MATCH_BUDGET) -> Found | None:
+        """The first match in ``text``; :class:`MatchTimeout` after ``timeout`` seconds."""
+        try:
+            # same length as ``text``: the spans of the match are valid in the original
+            m = self.pattern.search(text.translate(_APOSTROPHES), timeout=max(timeout, 0.001),
+                                    concurrent=True)
+        except TimeoutError as exc:
+            raise MatchTimeout(f"{self.pattern.pattern!r} ran for more than "
+                               f"{timeout:.2f} s") from exc
         if m is None:
             return None
 

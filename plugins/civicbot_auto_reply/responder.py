@@ -15,6 +15,7 @@ Order of decisions, for each mention:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,9 +28,11 @@ from civicbot_auto_reply.builtin_commands import HELP_NAMES
 from civicbot_auto_reply.config import AutoReplyConfig, Localised, Rule
 from civicbot_auto_reply.etiquette import Limits, is_admin, refusal
 from civicbot_auto_reply.matching import (
+    MATCH_BUDGET,
     FoldedText,
     Found,
     KeywordMatcher,
+    MatchTimeout,
     RegexMatcher,
     find_command,
     match_command,
@@ -57,8 +60,15 @@ class CompiledRule:
     rule: Rule
     matcher: KeywordMatcher | RegexMatcher
 
-    def search(self, text: str, folded: FoldedText | None = None) -> Found | None:
-        return self.matcher.search(text, folded)
+    def search(self, text: str, folded: FoldedText | None = None,
+               deadline: float | None = None) -> Found | None:
+        """The match in ``text``; :class:`MatchTimeout` once ``deadline`` (monotonic) passed."""
+        if isinstance(self.matcher, KeywordMatcher) or deadline is None:
+            return self.matcher.search(text, folded)  # keywords: built by us, linear
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise MatchTimeout("no time left for this mention's regular expressions")
+        return self.matcher.search(text, folded, remaining)
 
 
 @dataclass
@@ -171,6 +181,11 @@ class Responder:
             if self.limits.cooling_down(acct, now):
                 return Decision(reason="cooldown", log_event="mention not answered",
                                 log_fields={"reason": "cooldown", **where}, acct=acct)
+            if self.limits.too_many_exchanges(acct, now):
+                bot.count("auto_reply.loop_suspected")
+                loop = "too many exchanges with this account (a loop with another bot?)"
+                return Decision(reason=loop, log_event="mention not answered",
+                                log_fields={"reason": loop, **where}, acct=acct)
             if self.limits.thread_full(conversation):
                 return Decision(reason="conversation cap", log_event="mention not answered",
                                 log_fields={"reason": "conversation cap", **where,
@@ -178,7 +193,16 @@ class Responder:
         language = self.resident_language(status)
         if found is None:
             found = find_command(text, usable)
-        rule = self.best_rule(text)
+        try:
+            rule = self.best_rule(text)
+        except MatchTimeout as exc:
+            # skipped for good (the notification is still recorded as handled, so it is not
+            # replayed at the next start): one mention must not hold every other one
+            bot.count("auto_reply.mention_too_slow")
+            return Decision(reason="the FAQ's regular expressions took too long on it",
+                            log_event="mention skipped: the FAQ's regular expressions took "
+                            "too long on it", log_fields={**where, "length": len(text),
+                                                          "error": str(exc)}, acct=acct)
         if found is not None and (found.at_start or rule is None
                                   or found.score > rule[1].score):
             answer = self.run_command(found.command, found.args, status, notification, acct,
@@ -198,8 +222,9 @@ class Responder:
         """The most specific matching rule (index, match); ties go to the first in the file."""
         best: tuple[int, Found] | None = None
         folded = FoldedText.of(text)  # once for every keyword rule
+        deadline = time.monotonic() + MATCH_BUDGET  # all the regular expressions together
         for index, compiled in enumerate(self.rules):
-            found = compiled.search(text, folded)
+            found = compiled.search(text, folded, deadline)
             if found is not None and (best is None or found.score > best[1].score):
                 best = (index, found)
         return best

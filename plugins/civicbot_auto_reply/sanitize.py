@@ -14,11 +14,17 @@ from civicbot import html_to_text
 
 #: How much of a mention is looked at (commands, keywords, regular expressions).
 MAX_SCAN = 1000
+#: How much of a mention's HTML is read at all, and how much of its text is cleaned: a server
+#: with a high post limit can deliver 100,000 characters, cut before any other work.
+MAX_HTML = 20 * MAX_SCAN
+MAX_CLEAN = 4 * MAX_SCAN
 #: Caps of the values templates can echo.
 MAX_SENDER = 40
 MAX_ECHO = 60
 
-_URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S*", re.IGNORECASE)
+# starts only where a run of scheme characters starts: linear on "a.a.a.a..." (a search from
+# every position of the run would scan the rest of it each time)
+_URL = re.compile(r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://\S*", re.IGNORECASE)
 _MENTION = re.compile(r"(?<![\w/])@[\w.-]+(?:@[\w.-]*\w(?::\d+)?)?", re.UNICODE)  # snac: @bot@host:port
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 
@@ -39,9 +45,11 @@ def _drop_controls(text: str) -> str:
 def mention_text(content: str) -> str:
     """The plain text of a mention: HTML converted, mentions and links removed, whitespace
     tidied, at most :data:`MAX_SCAN` characters."""
-    # NFC: "é" typed as "e" + combining accent (copied from a PDF, macOS) is then the same
-    # character as in the config's regular expressions ("[ée]tat")
-    text = unicodedata.normalize("NFC", html_to_text(content or "", drop_mentions=True))
+    # NFKC: "é" typed as "e" + combining accent (copied from a PDF, macOS) is then the same
+    # character as in the config's regular expressions ("[ée]tat"), and a fullwidth "＠ville"
+    # is an "@ville" mention, removed below
+    text = html_to_text((content or "")[:MAX_HTML], drop_mentions=True)[:MAX_CLEAN]
+    text = unicodedata.normalize("NFKC", text)
     text = _URL.sub(" ", text)
     text = _MENTION.sub(" ", text)  # a mention typed as plain text ("@ville agenda")
     text = _drop_controls(text)
@@ -65,8 +73,10 @@ def truncate(text: str, limit: int, ellipsis: str = "…") -> str:
 def plain(text: str, limit: int = MAX_ECHO) -> str:
     """A value safe to echo in a reply: one line of plain text, no HTML, no link, no mention,
     no hashtag, at most ``limit`` characters."""
-    value = html_to_text(text or "") if "<" in (text or "") or "&" in (text or "") else text
-    value = _URL.sub(" ", value or "")
+    value = (text or "")[:MAX_HTML]
+    value = html_to_text(value) if "<" in value or "&" in value else value
+    value = unicodedata.normalize("NFKC", value[:MAX_CLEAN])  # "＠" is "@", removed below
+    value = _URL.sub(" ", value)
     value = _MENTION.sub(" ", value)
     value = _drop_controls(value).replace("\n", " ")
     value = value.replace("@", " ").replace("#", " ").replace("<", " ").replace(">", " ")

@@ -19,7 +19,11 @@ from typing import Any
 from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-_ENV = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined, auto_reload=False)
+from civicbot import template_sandbox
+
+# bounded: {{ 9**(9**9) }} or range(10**9) are template errors, not a frozen check-config
+_ENV: SandboxedEnvironment = template_sandbox(autoescape=False, undefined=StrictUndefined,
+                                              auto_reload=False)
 
 #: Longest reply text a template may produce with short sample values (the @mention of the
 #: resident and their name must still fit in 500 characters).

@@ -9,15 +9,17 @@ into digests posted on a schedule (one post or a numbered thread, grouped by day
 from __future__ import annotations
 
 from collections.abc import Callable
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any
 
 from civicbot import Bot, Command, Job, JobContext, PostDraft, cron, every, hookimpl
-from civicbot_event_digest.announce import build_new_events, build_reminders
-from civicbot_event_digest.commands import register_commands
-from civicbot_event_digest.config import DigestConfig, EventDigestConfig
-from civicbot_event_digest.digest import build_digest
-from civicbot_event_digest.runtime import NAME, Runtime, drop_runtime, runtime_for
+
+if TYPE_CHECKING:  # imported on first use: an unconfigured plugin costs no memory
+    from pydantic import BaseModel
+
+    from civicbot_event_digest.config import DigestConfig, EventDigestConfig
+    from civicbot_event_digest.runtime import Runtime
+
+NAME = "event_digest"
 
 __all__ = [
     "EventDigestConfig",
@@ -30,24 +32,48 @@ __all__ = [
 ]
 
 
+#: Names this module exported before they were imported on first use.
+_LAZY = {
+    "build_new_events": "announce", "build_reminders": "announce",
+    "register_commands": "commands", "DigestConfig": "config", "EventDigestConfig": "config",
+    "build_digest": "digest", "Runtime": "runtime", "drop_runtime": "runtime",
+    "runtime_for": "runtime"
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 @hookimpl
-def civicbot_config_schema(register: Callable[[str, type[BaseModel]], None]) -> None:
-    register(NAME, EventDigestConfig)
+def civicbot_config_schema(register: Callable[[str, type[BaseModel] | str], None]) -> None:
+    register(NAME, "civicbot_event_digest.config:EventDigestConfig")
 
 
 def _digest_job(runtime: Runtime, digest: DigestConfig) -> Job:
     def build(ctx: JobContext) -> list[PostDraft]:
+        from civicbot_event_digest.digest import build_digest
+
         return build_digest(runtime, digest, ctx)
 
     schedule = cron(digest.cron) if digest.cron else every(digest.every)  # type: ignore[arg-type]
     window = digest.window if isinstance(digest.window, str) else \
         f"next {digest.window.next_days} days"
     return Job(id=digest.id, schedule=schedule, func=build, misfire_grace=digest.misfire_grace,
-               description=f"event digest ({window})")
+               description=f"event digest ({window})", approval=digest.approval)
 
 
 @hookimpl
 def civicbot_register_jobs(register: Callable[[Job], None], bot: Bot) -> None:
+    if bot.plugin_config(NAME) is None:  # not configured: nothing imported
+        return
+    from civicbot_event_digest.announce import build_new_events, build_reminders
+    from civicbot_event_digest.runtime import runtime_for
+
     runtime = runtime_for(bot)
     if runtime is None:
         return
@@ -66,6 +92,10 @@ def civicbot_register_jobs(register: Callable[[Job], None], bot: Bot) -> None:
 
 @hookimpl
 def civicbot_register_commands(register: Callable[[Command], None], bot: Bot) -> None:
+    if bot.plugin_config(NAME) is None:
+        return
+    from civicbot_event_digest.commands import register_commands
+
     register_commands(register, bot)
 
 
@@ -73,9 +103,14 @@ def civicbot_register_commands(register: Callable[[Command], None], bot: Bot) ->
 def civicbot_check_config(report: Callable[..., None], bot: Bot) -> None:
     """Agenda files that do not exist (``civicbot check-config``): the source would fail."""
     config = bot.plugin_config(NAME)
-    if not isinstance(config, EventDigestConfig):
+    if config is None:  # not configured: nothing imported
         return
     from pathlib import Path
+
+    from civicbot_event_digest.config import EventDigestConfig
+
+    if not isinstance(config, EventDigestConfig):
+        return
 
     from civicbot_event_digest.config import is_url
 
@@ -90,6 +125,10 @@ def civicbot_check_config(report: Callable[..., None], bot: Bot) -> None:
 
 @hookimpl
 def civicbot_startup(bot: Bot) -> None:
+    if bot.plugin_config(NAME) is None:  # not configured: nothing imported
+        return
+    from civicbot_event_digest.runtime import runtime_for
+
     runtime = runtime_for(bot)
     if runtime is not None and runtime.config.commands.enabled:
         runtime.agenda.refresh()  # in the background: the first "agenda" is answered at once
@@ -97,6 +136,10 @@ def civicbot_startup(bot: Bot) -> None:
 
 @hookimpl
 def civicbot_shutdown(bot: Bot) -> None:
+    if bot.plugin_config(NAME) is None:
+        return  # no runtime was built
+    from civicbot_event_digest.runtime import drop_runtime
+
     drop_runtime(bot)
 
 

@@ -178,6 +178,8 @@ class DigestConfig(PluginConfig):
     misfire_grace: Duration | None = None
     #: At most this many events (the earliest); a last line says how many more there are.
     max_events: int = Field(default=40, ge=1, le=500)
+    #: ``required``: the digest waits on the desk for an approver before it goes out.
+    approval: Literal["required", "never"] = "never"
 
     _hashtags = field_validator("hashtags")(_check_hashtags)
 

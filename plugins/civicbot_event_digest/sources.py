@@ -13,9 +13,6 @@ from zoneinfo import ZoneInfo
 from civicbot import Fetcher, FetchError
 from civicbot_event_digest.config import EventDigestConfig, SourceConfig
 from civicbot_event_digest.model import Event, SourceError
-from civicbot_event_digest.source_ics import parse_ics
-from civicbot_event_digest.source_jsonld import parse_jsonld_page
-from civicbot_event_digest.source_openagenda import fetch_openagenda
 
 
 @dataclass
@@ -34,17 +31,25 @@ class Collection:
 def load_source(fetcher: Fetcher, source: SourceConfig, *, tz: tzinfo, start: datetime,
                 end: datetime, language: str, log: Any = None) -> list[Event]:
     zone = ZoneInfo(source.timezone) if source.timezone else tz
+    # each parser is imported by the first source of its kind (icalendar and
+    # recurring-ical-events only when an iCalendar source is configured)
     if source.openagenda is not None:
+        from civicbot_event_digest.source_openagenda import fetch_openagenda
+
         return fetch_openagenda(fetcher, source.openagenda, source=source.name, tz=zone,
                                 start=start, end=end, language=language,
                                 timeout=source.timeout)
     if source.ics is not None:
+        from civicbot_event_digest.source_ics import parse_ics
+
         # decoded with the declared or detected charset, what cannot be decoded logged
         data = fetcher.fetch(source.ics, timeout=source.timeout).text().encode("utf-8")
         return parse_ics(data, source=source.name, tz=zone, start=start, end=end, day_tz=tz,
                          zone_from_config=source.timezone is not None,
                          log=log.bind(source=source.name) if log is not None else None)
     assert source.jsonld is not None
+    from civicbot_event_digest.source_jsonld import parse_jsonld_page
+
     page = fetcher.fetch(source.jsonld, timeout=source.timeout)
     page_url = page.url if source.jsonld.startswith(("http://", "https://")) else ""
     return parse_jsonld_page(page.text(), source=source.name, tz=zone, page_url=page_url,

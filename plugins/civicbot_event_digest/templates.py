@@ -15,7 +15,7 @@ from typing import Any
 from jinja2 import Template
 from jinja2.sandbox import SandboxedEnvironment
 
-from civicbot import camel_hashtag
+from civicbot import camel_hashtag, template_sandbox
 from civicbot_event_digest.config import Templates
 
 _EVENT_FR = (
@@ -122,7 +122,7 @@ def _upper_first(value: object) -> str:
 
 @lru_cache(maxsize=1)
 def environment() -> SandboxedEnvironment:
-    env = SandboxedEnvironment(autoescape=False, keep_trailing_newline=False)
+    env: SandboxedEnvironment = template_sandbox(autoescape=False, keep_trailing_newline=False)
     env.filters["upper_first"] = _upper_first
     return env
 

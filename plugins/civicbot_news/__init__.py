@@ -10,20 +10,40 @@ suddenly much shorter changes nothing. See docs/plugins/news.md.
 from __future__ import annotations
 
 from collections.abc import Callable
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any
 
 from civicbot import Bot, Job, JobContext, PostDraft, every, hookimpl
-from civicbot_news.config import FAST_POLL, FeedConfig, NewsConfig
-from civicbot_news.runtime import NAME, Runtime, drop_runtime, runtime_for
+
+if TYPE_CHECKING:  # imported on first use: an unconfigured plugin costs no memory
+    from pydantic import BaseModel
+
+    from civicbot_news.config import FeedConfig
+    from civicbot_news.runtime import Runtime
+
+NAME = "news"
 
 __all__ = ["NewsConfig", "civicbot_config_schema", "civicbot_register_jobs",
            "civicbot_shutdown"]
 
 
 @hookimpl
-def civicbot_config_schema(register: Callable[[str, type[BaseModel]], None]) -> None:
-    register(NAME, NewsConfig)
+def civicbot_config_schema(register: Callable[[str, type[BaseModel] | str], None]) -> None:
+    register(NAME, "civicbot_news.config:NewsConfig")
+
+
+#: Names this module exported before they were imported on first use.
+_LAZY = {
+    "FAST_POLL": "config", "FeedConfig": "config", "NewsConfig": "config",
+    "Runtime": "runtime", "drop_runtime": "runtime", "runtime_for": "runtime"
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _feed_job(runtime: Runtime, feed: FeedConfig) -> Job:
@@ -38,6 +58,11 @@ def _feed_job(runtime: Runtime, feed: FeedConfig) -> Job:
 
 @hookimpl
 def civicbot_register_jobs(register: Callable[[Job], None], bot: Bot) -> None:
+    if bot.plugin_config(NAME) is None:  # not configured: nothing imported
+        return
+    from civicbot_news.config import FAST_POLL
+    from civicbot_news.runtime import runtime_for
+
     runtime = runtime_for(bot)
     if runtime is None:
         return
@@ -50,4 +75,8 @@ def civicbot_register_jobs(register: Callable[[Job], None], bot: Bot) -> None:
 
 @hookimpl
 def civicbot_shutdown(bot: Bot) -> None:
+    if bot.plugin_config(NAME) is None:
+        return  # no runtime was built
+    from civicbot_news.runtime import drop_runtime
+
     drop_runtime(bot)

@@ -7,7 +7,7 @@ import unicodedata
 from functools import lru_cache
 from typing import Any
 
-from civicbot import camel_hashtag
+from civicbot import camel_hashtag, template_sandbox
 from civicbot_news.config import FeedConfig, Filters
 from civicbot_news.items import NewsItem
 
@@ -22,9 +22,9 @@ DEFAULT_TEMPLATES = {
 @lru_cache(maxsize=1)
 def _environment() -> Any:
     from jinja2 import StrictUndefined
-    from jinja2.sandbox import SandboxedEnvironment
 
-    return SandboxedEnvironment(autoescape=False, undefined=StrictUndefined)
+    # bounded: {{ 9**(9**9) }} or range(10**9) are template errors, not a frozen bot
+    return template_sandbox(autoescape=False, undefined=StrictUndefined)
 
 
 @lru_cache(maxsize=64)

@@ -17,7 +17,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from civicbot import ConfigPath, CronExpression, Duration, PluginConfig
-from civicbot_scheduled_posts.templates import RESERVED_NAMES, check_template
+from civicbot_scheduled_posts.templates import (
+    RESERVED_NAMES,
+    check_template,
+    unknown_names,
+)
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
@@ -65,6 +69,8 @@ class PostSpec(_Strict):
     thread: list[str] = []
     pin: bool = False
     native: bool = False
+    #: ``required``: the post waits on the desk for an approver before it goes out.
+    approval: Literal["required", "never"] = "never"
 
     @model_validator(mode="before")
     @classmethod
@@ -196,4 +202,15 @@ class ScheduledPostsConfig(PluginConfig):
         dupes = sorted(i for i, n in counts.items() if n > 1)
         if dupes:
             raise ValueError(f"post ids must be unique; used more than once: {', '.join(dupes)}")
+        # a typo such as {{ stie }} is found now, not when the post is due
+        for index, post in enumerate(self.posts):
+            for label, source in [("text", post.text)] + [
+                    (f"thread[{i}]", t) for i, t in enumerate(post.thread)]:
+                unknown = unknown_names(source, self.vars)
+                if unknown:
+                    raise ValueError(
+                        f"posts[{index}] (post {post.id!r}): {label}: unknown name"
+                        f"{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} in the template "
+                        f"(known: now, date, time, vars and the keys of vars: "
+                        f"{', '.join(sorted(self.vars)) or 'none'})")
         return self

@@ -17,13 +17,16 @@ Filters: ``format_date("EEEE d MMMM")``, ``format_time("HH:mm")`` and
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import date, datetime, time
 from typing import Any
 
 from babel.dates import format_date, format_datetime, format_time
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
+
+from civicbot import template_sandbox
 
 #: Names a template always has; ``vars:`` keys cannot take them.
 RESERVED_NAMES = frozenset({"now", "date", "time", "vars"})
@@ -34,8 +37,9 @@ class TemplateProblem(ValueError):
 
 
 def _environment(locale: str) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False,
-                               keep_trailing_newline=False)
+    # bounded: {{ 9**(9**9) }} or range(10**9) are template errors, not a frozen bot
+    env: SandboxedEnvironment = template_sandbox(undefined=StrictUndefined, autoescape=False,
+                                                 keep_trailing_newline=False)
 
     def _date(value: date | datetime, pattern: str = "full") -> str:
         return str(format_date(value, pattern, locale=locale))
@@ -64,9 +68,20 @@ def check_template(source: str) -> str:
     return source
 
 
+def unknown_names(source: str, variables: Mapping[str, Any]) -> list[str]:
+    """The names ``source`` reads that no template of the plugin will have (typos)."""
+    from jinja2 import meta
+
+    try:
+        names = meta.find_undeclared_variables(_CHECK_ENV.parse(source))
+    except TemplateError:
+        return []  # reported by check_template
+    known = RESERVED_NAMES | set(variables) | set(_CHECK_ENV.globals)
+    return sorted(names - known)
+
+
 def render(source: str, *, now: datetime, locale: str, variables: Mapping[str, Any]) -> str:
     """Render a post text; raise :class:`TemplateProblem` on any error (unknown name...)."""
-    env = _environment(locale)
     context: dict[str, Any] = dict(variables)
     context.update(
         vars=dict(variables),
@@ -75,8 +90,15 @@ def render(source: str, *, now: datetime, locale: str, variables: Mapping[str, A
         time=format_time(now, "HH:mm", locale=locale),
     )
     try:
-        return env.from_string(source).render(context).strip()
+        return _compiled(source, locale).render(context).strip()
     except TemplateError as exc:
         raise TemplateProblem(f"template error: {exc.message or exc}") from None
     except Exception as exc:  # e.g. a bad Babel pattern in a filter
         raise TemplateProblem(f"template error: {type(exc).__name__}: {exc}") from None
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(source: str, locale: str) -> Template:
+    """A post's template, compiled once per text and locale (the desk's calendar previews
+    every run of every post; compiling dominated its time)."""
+    return _environment(locale).from_string(source)

@@ -8,26 +8,41 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from civicbot import Bot, Command, Job, cron, every, hookimpl
-from civicbot_weather.alerts_job import AlertsJob
-from civicbot_weather.commands import WeatherCommands
-from civicbot_weather.config import WeatherConfig
-from civicbot_weather.fetch import close_fetcher
-from civicbot_weather.forecast_job import ForecastJob, ForecastService
+
+if TYPE_CHECKING:  # imported on first use: an unconfigured plugin costs no memory
+    from civicbot_weather.config import WeatherConfig
 
 SECTION = "weather"
+#: Names this module exported before they were imported on first use.
+_LAZY = {
+    "AlertsJob": "alerts_job", "WeatherCommands": "commands", "WeatherConfig": "config",
+    "close_fetcher": "fetch", "ForecastJob": "forecast_job", "ForecastService": "forecast_job",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _config(bot: Bot) -> WeatherConfig | None:
     config = bot.plugin_config(SECTION)
+    if config is None:  # not configured: nothing imported
+        return None
+    from civicbot_weather.config import WeatherConfig
+
     return config if isinstance(config, WeatherConfig) else None
 
 
 @hookimpl
 def civicbot_config_schema(register: Callable[[str, Any], None]) -> None:
-    register(SECTION, WeatherConfig)
+    register(SECTION, "civicbot_weather.config:WeatherConfig")
 
 
 @hookimpl
@@ -35,11 +50,15 @@ def civicbot_register_jobs(register: Callable[[Job], None], bot: Bot) -> None:
     config = _config(bot)
     if config is None:
         return
+    from civicbot_weather.alerts_job import AlertsJob
+    from civicbot_weather.forecast_job import ForecastJob, ForecastService
+
     if config.forecast is not None:
         register(Job(
             id=config.forecast.id, schedule=cron(config.forecast.cron),
             func=ForecastJob(ForecastService(bot, config)),
             description=f"weather forecast for {config.place} (Open-Meteo)",
+            approval=config.forecast.approval,
         ))
     if config.alerts is not None:
         register(Job(
@@ -49,6 +68,7 @@ def civicbot_register_jobs(register: Callable[[Job], None], bot: Bot) -> None:
                         f"{int(config.alerts.poll.total_seconds())}s)",
             # a poll missed while the bot was down is worth running at start
             misfire_grace=max(timedelta(days=1), config.alerts.poll),
+            approval=config.alerts.approval,
         ))
 
 
@@ -57,6 +77,9 @@ def civicbot_register_commands(register: Callable[[Command], None], bot: Bot) ->
     config = _config(bot)
     if config is None:
         return
+    from civicbot_weather.commands import WeatherCommands
+    from civicbot_weather.forecast_job import ForecastService
+
     service = ForecastService(bot, config) if config.forecast is not None else None
     commands = WeatherCommands(bot, config, service)
     english = (config.language or bot.language) == "en"
@@ -75,4 +98,8 @@ def civicbot_register_commands(register: Callable[[Command], None], bot: Bot) ->
 
 @hookimpl
 def civicbot_shutdown(bot: Bot) -> None:
+    if bot.plugin_config(SECTION) is None:
+        return  # no fetcher was made
+    from civicbot_weather.fetch import close_fetcher
+
     close_fetcher(bot)

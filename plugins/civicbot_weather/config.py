@@ -29,6 +29,8 @@ class ForecastConfig(PluginConfig):
 
     id: str = "meteo-matin"
     cron: CronExpression = "0 7 * * *"
+    #: ``required``: the forecast waits on the desk for an approver before it goes out.
+    approval: Literal["required", "never"] = "never"
     base_url: str = "https://api.open-meteo.com"
     timezone: TimeZoneName | None = None
     #: The whole fetch (redirects included) must end within it, however slowly the server sends.
@@ -134,6 +136,8 @@ class AlertsConfig(PluginConfig):
 
     id: str = "weather-alerts"
     poll: Duration = timedelta(minutes=10)
+    #: Warnings are urgent: they go out without approval unless this says ``required``.
+    approval: Literal["required", "never"] = "never"
     min_level: Literal["yellow", "orange", "red"] = "yellow"
     #: The whole fetch of one source (redirects included) must end within it.
     timeout: Duration = timedelta(seconds=20)

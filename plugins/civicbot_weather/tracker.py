@@ -101,7 +101,7 @@ class Machine:
     # -- posts --------------------------------------------------------------------------------
     def _draft(self, text: str, key: str, spoiler: str, reply_to: str | None) -> PostDraft:
         return PostDraft(text=text, dedup_key=key, visibility="public", spoiler_text=spoiler,
-                         language=self.texts.language, reply_to_key=reply_to)
+                         language=self.texts.language, reply_to_key=reply_to, priority="alert")
 
     def _end(self, out: Outcome, key: str, tracked: Tracked, reason: str,
              by: Alert | Cancellation | None, now: datetime, new_level: str = "") -> None:

@@ -35,6 +35,7 @@ from civicbot.jobs import Job, JobContext, Schedule, at, cron, every
 from civicbot.last_good import LastGood
 from civicbot.publisher import PublishResult
 from civicbot.splitting import split_text
+from civicbot.templating import template_sandbox
 from civicbot.text import camel_hashtag, html_to_text, mastodon_length
 
 __all__ = [
@@ -82,4 +83,5 @@ __all__ = [
     "html_to_text",
     "mastodon_length",
     "split_text",
+    "template_sandbox",
 ]

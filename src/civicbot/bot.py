@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -166,8 +166,15 @@ class Bot:
         self._stop_requested = threading.Event()
         self._started = False
         self._stopped = threading.Event()
+        #: Things worth a metric that have no counter of their own (``civicbot_events_total``).
+        self.events: Counter[str] = Counter()
 
     # -- facade for plugins -------------------------------------------------------------------
+    def count(self, event: str, n: int = 1) -> None:
+        """Count an event (a mention skipped, a reply shed...): exported by ``/metrics`` as
+        ``civicbot_events_total{account, event}``. Example: ``bot.count("auto_reply.slow")``."""
+        self.events[event] += n
+
     @property
     def language(self) -> str:
         return self.settings.language
@@ -226,6 +233,9 @@ class Bot:
     def set_paused(self, paused: bool, by: str = "") -> None:
         self._paused_seen = paused
         self.state.namespace("core").set("paused", paused)
+        # who and when, shown by the desk next to its pause switch
+        self.state.namespace("core").set("pause_info", {
+            "by": by, "at": self.now().isoformat(timespec="minutes")})
         self.log.warning("bot paused" if paused else "bot resumed", by=by)
 
     def notice_pause_flag(self) -> None:
@@ -293,6 +303,7 @@ class Bot:
             in_reply_to=str(status["id"]),
             language=language,
             ignore_pause=ignore_pause,
+            priority="reply",
             channels=(MASTODON,),  # residents' conversations stay on Mastodon
         )
         return self.publish(draft)[0]
@@ -450,6 +461,8 @@ class Bot:
 
     async def serve(self) -> None:
         """Run inside an asyncio program: ``await bot.serve()``; cancelling the task stops it."""
+        import asyncio  # only asyncio programs pay for it
+
         try:
             await asyncio.to_thread(self.run)
         except asyncio.CancelledError:

@@ -10,7 +10,7 @@ import argparse
 import json
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
@@ -89,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="show the bot's log lines too (hidden by default)")
     demo.add_argument("--server", choices=["mastodon", "gotosocial", "snac"], default="mastodon",
                       help="which server the sandbox behaves like (default mastodon)")
+    from civicbot import cli_approvals
+
+    _COMMANDS.update(cli_approvals.register(sub))
     return parser
 
 
@@ -99,23 +102,36 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     configure_logging(args.log_format or "auto", args.log_level or "info")
     handler = _COMMANDS[args.command]
+    from civicbot.logging import REDACTOR
+
+    def say(text: object) -> None:
+        # what the CLI prints itself never goes through the log's redactor: redact and cut
+        # here (a token in an exception's request, a 10 MB error body)
+        print(REDACTOR.safe(text, 2000), file=sys.stderr)
+
     try:
         return handler(args)
     except ConfigError as exc:
         for line in exc.problems:
-            print(line, file=sys.stderr)
+            say(line)
         return EXIT_CONFIG
     except PluginError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        say(f"error: {exc}")
         return EXIT_CONFIG
     except AuthenticationError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        say(f"error: {exc}")
         return EXIT_FAILURE
     except CivicbotError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        say(f"error: {exc}")
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return EXIT_OK
+    except Exception as exc:  # a bug: the traceback goes to the (redacting) log, not raw
+        import structlog
+
+        structlog.get_logger("civicbot.cli").error("unexpected error", exc_info=exc)
+        say(f"error: unexpected {type(exc).__name__}: {exc}")
+        return EXIT_FAILURE
 
 
 # -- commands -----------------------------------------------------------------------------------
@@ -295,6 +311,9 @@ def _set_paused(args: argparse.Namespace) -> int:
         for name in names:
             core = AccountState(store, name).namespace("core")
             core.set("paused_by", f"civicbot {args.command} (command line)")
+            core.set("pause_info", {  # who and when, for the desk
+                "by": f"civicbot {args.command}",
+                "at": datetime.now().astimezone().isoformat(timespec="minutes")})
             core.set("paused", paused)
             print(f"account {name}: {'paused' if paused else 'resumed'}")
     finally:
@@ -304,6 +323,9 @@ def _set_paused(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from civicbot.daemon import Daemon
+    from civicbot.memory import limit_malloc_arenas
+
+    limit_malloc_arenas()
 
     daemon = Daemon.from_config(args.config, dry_run=args.dry_run or None, http=args.http)
     log = structlog.get_logger("civicbot.cli")
@@ -341,7 +363,7 @@ def _migrate(args: argparse.Namespace) -> int:
     return run(args)
 
 
-_COMMANDS = {
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": _run,
     "check-config": _check_config,
     "plugins": _plugins,

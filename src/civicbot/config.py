@@ -34,7 +34,8 @@ from civicbot.config_types import (
     TimeZoneName,
     secrets_from_files,
 )
-from civicbot.errors import ConfigError
+from civicbot.desk.config import DeskConfig
+from civicbot.errors import ConfigError, PluginError
 from civicbot.yaml_source import Path_, dotted, line_of, load_yaml_text
 
 SANDBOX = "sandbox"
@@ -186,6 +187,8 @@ class CoreConfig(StrictModel):
     log: LogConfig = LogConfig()
     #: ``host:port`` of the health and metrics endpoint (``civicbot run --http`` overrides it).
     http: str | None = None
+    #: The editorial desk (a web page served with ``--http``); see the desk guide.
+    desk: DeskConfig | None = None
     plugins: dict[str, Any] = {}
 
     @field_validator("plugins", "disable_plugins", mode="before")
@@ -325,7 +328,7 @@ def config_from_mapping(
         pm = make_plugin_manager()
     from civicbot.hooks import Hooks
 
-    schemas = Hooks(pm).config_schemas()
+    schemas = Hooks(pm).config_schema_refs()
     accounts: list[AccountSettings] = []
     if core.accounts:
         for i, acc in enumerate(core.accounts):
@@ -364,7 +367,7 @@ def config_from_mapping(
 
 def _validate_plugins(
     sections: Mapping[str, Any],
-    schemas: Mapping[str, tuple[str, type[BaseModel]]],
+    schemas: Mapping[str, tuple[str, type[BaseModel] | str]],
     disabled: list[str],
     prefix: Path_,
     lines: dict[Path_, int],
@@ -389,9 +392,12 @@ def _validate_plugins(
                 f"(known: {known}){hint}"
             )
             continue
-        plugin_name, model = schemas[section]
+        plugin_name, ref = schemas[section]
         if section in disabled or plugin_name in disabled:
             continue
+        from civicbot.hooks import resolve_model
+
+        model = resolve_model(plugin_name, section, ref)  # imported only when configured
         try:
             out[section] = model.model_validate({} if raw is None else raw, context=context)
         except ValidationError as exc:
@@ -485,7 +491,8 @@ def _is_secret(annotation: Any) -> bool:
 
 def secrets_in_clear(data: Any, lines: Mapping[Path_, int], substituted: set[Path_],
                      filename: str,
-                     schemas: Mapping[str, tuple[str, type[BaseModel]]] | None = None) -> list[str]:
+                     schemas: Mapping[str, tuple[str, type[BaseModel] | str]] | None = None
+                     ) -> list[str]:
     """Warnings for secrets (``SecretStr`` fields of the core's and the plugins' models)
     written in the file instead of ``${ENV}`` or ``*_file``."""
     out: list[str] = []
@@ -504,7 +511,16 @@ def secrets_in_clear(data: Any, lines: Mapping[Path_, int], substituted: set[Pat
             if key == "plugins" and model in (CoreConfig, AccountConfig):
                 for section, raw in (value or {}).items() if isinstance(value, dict) else ():
                     found = (schemas or {}).get(section)
-                    walk(raw, found[1] if found else None, (*child, section))
+                    if found is None:
+                        walk(raw, None, (*child, section))
+                        continue
+                    from civicbot.hooks import resolve_model  # configured: already imported
+
+                    try:
+                        model_of_section: Any = resolve_model(found[0], section, found[1])
+                    except PluginError:  # a disabled plugin's broken reference
+                        model_of_section = None
+                    walk(raw, model_of_section, (*child, section))
                 continue
             field_info = model.model_fields.get(key)
             if field_info is None:

@@ -113,9 +113,9 @@ class Daemon:
             # SQLite serves one daemon: a second one on the same file is refused
             self._state_lock = StateFileLock(self.config.core.state).acquire()
         if self.http_address:
-            from civicbot.http import HealthServer
+            from civicbot.http import make_server
 
-            self._http = HealthServer(self, self.http_address)
+            self._http = make_server(self, self.http_address)
             self._http.start()
         self.log.info("daemon starting", accounts=[a.name for a in self.config.accounts],
                       dry_run=self.dry_run)

@@ -19,14 +19,17 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from civicbot.store_outage import store_outage
+
 if TYPE_CHECKING:
     from civicbot.bot import Bot
 
 CURSOR = "notifications"
 #: How long handled notification ids are remembered (far longer than any catch-up reaches).
 SEEN_KEPT_FOR = timedelta(days=30)
-#: Attempts to handle one notification when the state store fails (plugins' errors don't count).
-HANDLE_ATTEMPTS = 5
+#: Waits between attempts while the state store cannot write (doubling up to the second).
+STORE_RETRY_INITIAL = 0.2
+STORE_RETRY_MAX = 30.0
 _STOP = object()
 
 
@@ -59,6 +62,10 @@ class Dispatcher:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._recent: OrderedDict[str, None] = OrderedDict()
+        # ids submitted and not yet recorded as seen in the store: at most the queue's size
+        # plus the one being handled (a margin for the submitting threads); older ones are in
+        # the store, which _handle asks again, so nothing is handled twice
+        self._recent_max = max(1, queue_size) + 100
         self._cursor = bot.state.store.get_cursor(bot.name, CURSOR)
         self._stopping = threading.Event()
         self._idle = threading.Condition()
@@ -66,6 +73,12 @@ class Dispatcher:
         self.handled = 0
         self.failed = 0
         self.skipped_old = 0
+        self.dropped_malformed = 0
+        #: Failed attempts on a store outage, and whether one is going on now.
+        self.store_failures = 0
+        self.store_waiting = False
+        self.store_retry_initial = STORE_RETRY_INITIAL
+        self.store_retry_max = STORE_RETRY_MAX
         self.last_handled_at: float | None = None
         self.on_handled: Callable[[dict[str, Any], float], None] | None = None
         self.log = structlog.get_logger("civicbot.dispatch").bind(account=bot.name)
@@ -106,7 +119,7 @@ class Dispatcher:
             if nid in self._recent or seen:
                 return False
             self._recent[nid] = None
-            while len(self._recent) > 10_000:
+            while len(self._recent) > self._recent_max:
                 self._recent.popitem(last=False)
         with self._idle:
             self._in_flight += 1
@@ -153,21 +166,58 @@ class Dispatcher:
                 return
             notification, queued_at = item
             try:
-                for attempt in range(1, HANDLE_ATTEMPTS + 1):
-                    if self._stopping.is_set():
-                        break
-                    try:
-                        self._handle(notification, queued_at)
-                        break
-                    except Exception as exc:  # the store failed, not a plugin (they are isolated)
-                        # retried in place: a later notification must not move the cursor past
-                        # this one while it is still unhandled
-                        self.log.error("notification handling failed", attempt=attempt,
-                                       notification_id=str(notification.get("id")), exc_info=exc)
-                        if attempt == HANDLE_ATTEMPTS or self._stopping.wait(0.2 * 2 ** attempt):
-                            break
+                self._handle_until_done(notification, queued_at)
             finally:
                 self._done_one()
+
+    def _handle_until_done(self, notification: dict[str, Any], queued_at: float) -> None:
+        """Handle one notification; while the state store cannot write (disk full...) wait
+        and try again, for as long as it takes: a later notification must never move the
+        cursor past this one while it is unhandled. A notification that breaks the handling
+        for another reason (malformed) is logged and recorded as seen at once."""
+        nid = str(notification.get("id"))
+        malformed = False
+        attempt = 0
+        while not self._stopping.is_set():
+            try:
+                if malformed:
+                    self._record(nid)
+                else:
+                    self._handle(notification, queued_at)
+                if self.store_waiting:
+                    self.log.warning("state store works again; notification handled",
+                                     notification_id=nid, attempts=attempt + 1)
+                    self.store_waiting = False
+                return
+            except Exception as exc:
+                outage = store_outage(exc)
+                if outage is None and not malformed:
+                    malformed = True
+                    self.dropped_malformed += 1
+                    self.bot.count("dispatch.malformed_dropped")
+                    self.log.error("malformed notification dropped", notification_id=nid,
+                                   error=f"{type(exc).__name__}: {str(exc)[:200]}",
+                                   exc_info=exc)
+                    continue
+                attempt += 1
+                self.store_waiting = True
+                self.store_failures += 1
+                self.bot.count("dispatch.store_failures")
+                delay = min(self.store_retry_max, self.store_retry_initial * 2 ** (attempt - 1))
+                # the real error (not "cannot rollback", nor the plugin's wrapper)
+                self.log.error("state store failed; the notification waits for it",
+                               notification_id=nid, attempt=attempt, retry_in_s=round(delay, 2),
+                               error=f"{type(outage or exc).__name__}: {outage or exc}")
+                if self._stopping.wait(delay):
+                    return
+
+    def _record(self, nid: str) -> None:
+        """Record a notification as seen (and move the cursor) without handling it."""
+        advance = self._cursor is None or id_key(nid) > id_key(self._cursor)
+        self.bot.state.store.mark_notification(self.bot.name, nid,
+                                               cursor=nid if advance else None)
+        if advance:
+            self._cursor = nid
 
     def _handle(self, notification: dict[str, Any], queued_at: float) -> None:
         nid = str(notification["id"])

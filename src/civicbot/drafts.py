@@ -10,6 +10,7 @@ from typing import Any, Final, Literal
 
 Visibility = Literal["public", "unlisted", "private", "direct"]
 VISIBILITIES: Final = ("public", "unlisted", "private", "direct")
+Priority = Literal["alert", "scheduled", "reply"]
 
 #: ``in_reply_to=PREVIOUS`` makes a draft answer the post published just before it in the same
 #: call to ``bot.publish``: this is how a thread is written.
@@ -56,6 +57,9 @@ class PostDraft:
     ignore_pause: bool = False
     #: Name of the plugin that made the draft, for logs and metrics (set by the host if empty).
     source: str = ""
+    #: "alert" (posted first, may use the rate budget kept back), "scheduled" or "reply"
+    #: (posted last, delayed while the budget is low). ``bot.reply`` sets "reply".
+    priority: Priority = "scheduled"
     #: Channels to publish on (``("mastodon", "bluesky")``); ``None``: the job's, else the
     #: config's top-level ``channels``.
     channels: tuple[str, ...] | None = None

@@ -54,3 +54,7 @@ class LeaseLostError(PublishError):
 
 class StateInUseError(CivicbotError):
     """Another daemon already uses this SQLite state file (SQLite is single-process)."""
+
+
+class StateError(CivicbotError):
+    """The state file is empty or damaged: starting would forget what was posted and answered."""

@@ -12,8 +12,10 @@ Imported on the first fetch (httpx and httpcore are not loaded when civicbot sta
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
+import ssl
 import threading
 import time
 import typing
@@ -124,12 +126,20 @@ class _Backend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
+@functools.cache
+def shared_ssl_context() -> ssl.SSLContext:
+    """One TLS context for every transport: each would otherwise load the CA bundle again
+    (about 1 MB per account's fetcher). ``SSL_CERT_FILE``/``SSL_CERT_DIR`` are read, as httpx
+    reads them."""
+    return httpx.create_ssl_context()
+
+
 class DeadlineTransport(httpx.HTTPTransport):
     """httpx's own transport (direct or through a proxy), its connection pool on the
     deadline-aware network backend."""
 
     def __init__(self, proxy: str | None = None) -> None:
-        super().__init__(proxy=proxy)
+        super().__init__(proxy=proxy, verify=shared_ssl_context())
         pool = getattr(self, "_pool", None)
         if pool is None or not hasattr(pool, "_network_backend"):  # pragma: no cover
             # never fetch without the deadline: an httpx/httpcore change must be noticed

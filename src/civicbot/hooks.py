@@ -6,6 +6,7 @@ exception is logged and counted and never stops another.
 
 from __future__ import annotations
 
+import importlib
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
@@ -19,11 +20,38 @@ from pydantic import BaseModel
 from civicbot.commands import Command
 from civicbot.errors import PluginError, PostVetoed
 from civicbot.jobs import Job
+from civicbot.store_outage import StoreOutage, store_outage
 
 if TYPE_CHECKING:
     from civicbot.bot import Bot
     from civicbot.channels import Channel
     from civicbot.drafts import PostDraft
+
+
+#: Hooks whose call is repeated when a plugin failed on a store outage (the dispatcher waits
+#: for the store, then handles the notification again).
+_RETRIED_ON_OUTAGE = frozenset({"civicbot_on_notification", "civicbot_on_mention"})
+
+
+def _checked_model(plugin: str, section: str, model: Any) -> type[BaseModel]:
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        raise PluginError(f"plugin {plugin!r}: config model for {section!r} is not a "
+                          "pydantic model")
+    return model
+
+
+def resolve_model(plugin: str, section: str, ref: type[BaseModel] | str) -> type[BaseModel]:
+    """The model a plugin registered for ``section``: a class, or a ``"module:Class"``
+    reference imported now (so a plugin pays for its model only when it is configured)."""
+    if not isinstance(ref, str):
+        return ref
+    module_name, _, attr = ref.partition(":")
+    try:
+        model = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise PluginError(f"plugin {plugin!r}: config model for {section!r}: cannot import "
+                          f"{ref!r} ({type(exc).__name__}: {exc})") from exc
+    return _checked_model(plugin, section, model)
 
 
 @dataclass(frozen=True)
@@ -53,22 +81,32 @@ class Hooks:
         return [impl for impl in reversed(caller.get_hookimpls()) if not impl.hookwrapper
                 and not impl.wrapper]
 
-    def config_schemas(self) -> dict[str, tuple[str, type[BaseModel]]]:
-        """Section name -> (plugin name, model)."""
-        out: dict[str, tuple[str, type[BaseModel]]] = {}
+    def config_schema_refs(self) -> dict[str, tuple[str, type[BaseModel] | str]]:
+        """Section name -> (plugin name, model or ``"module:Class"`` reference), unresolved:
+        a plugin whose section is absent from the YAML file never imports its model."""
+        out: dict[str, tuple[str, type[BaseModel] | str]] = {}
         for impl in self._impls("civicbot_config_schema"):
-            def register(section: str, model: type[BaseModel], _p: str = impl.plugin_name) -> None:
+            def register(section: str, model: type[BaseModel] | str,
+                         _p: str = impl.plugin_name) -> None:
                 if section in out:
                     raise PluginError(
                         f"config section {section!r} registered twice: by plugin "
                         f"{out[section][0]!r} and by plugin {_p!r}"
                     )
-                if not (isinstance(model, type) and issubclass(model, BaseModel)):
-                    raise PluginError(f"plugin {_p!r}: config model for {section!r} is not a "
-                                      "pydantic model")
+                if isinstance(model, str):
+                    if ":" not in model:
+                        raise PluginError(f"plugin {_p!r}: config model for {section!r}: "
+                                          f"expected 'package.module:Class', got {model!r}")
+                else:
+                    model = _checked_model(_p, section, model)
                 out[section] = (_p, model)
             impl.function(register=register)
         return out
+
+    def config_schemas(self) -> dict[str, tuple[str, type[BaseModel]]]:
+        """Section name -> (plugin name, model), every model resolved (imported)."""
+        return {section: (plugin, resolve_model(plugin, section, ref))
+                for section, (plugin, ref) in self.config_schema_refs().items()}
 
     def jobs(self, bot: Bot) -> list[Job]:
         found: dict[str, Job] = {}
@@ -149,6 +187,8 @@ class Hooks:
             try:
                 self._call_args(impl, **kwargs)
             except Exception as exc:
+                if hook_name in _RETRIED_ON_OUTAGE and store_outage(exc) is not None:
+                    raise StoreOutage(f"plugin {impl.plugin_name!r}: {exc}") from exc
                 failed += 1
                 self.failures[impl.plugin_name] += 1
                 self.log.error("plugin hook failed", hook=hook_name, plugin=impl.plugin_name,

@@ -35,7 +35,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 
 @hookspec
-def civicbot_config_schema(register: Callable[[str, type[BaseModel]], None]) -> None:
+def civicbot_config_schema(register: Callable[[str, type[BaseModel] | str], None]) -> None:
     """Declare the configuration section of a plugin and the pydantic model that validates it.
 
     Fires once, when the configuration is loaded (``civicbot check-config`` included), before
@@ -55,6 +55,11 @@ def civicbot_config_schema(register: Callable[[str, type[BaseModel]], None]) -> 
 
     The validated section is then ``bot.plugin_config("greeter")`` (``None`` when the YAML
     file has no such section: a plugin without a section should do nothing).
+
+    ``model`` may also be where to import it from, ``"package.module:Class"``: civicbot
+    imports it only when the YAML file has the section, so a plugin that is installed but
+    not configured costs no memory or start-up time for its model and what the model's
+    module imports (``register("greeter", "greeter_plugin.config:GreeterConfig")``).
     """
 
 

@@ -6,7 +6,9 @@
 
 A stdlib :class:`~http.server.ThreadingHTTPServer` on a daemon thread. It binds to loopback;
 another address is refused unless ``CIVICBOT_HTTP_ALLOW_REMOTE=1`` is set (the endpoint has
-no authentication: put it behind a reverse proxy or a firewall).
+no authentication: put it behind a reverse proxy or a firewall). A connection idle for
+``IDLE_TIMEOUT`` seconds is closed, and at most ``MAX_CONNECTIONS`` are served at once (more
+are closed at once): idle clients cannot pile up threads.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ if TYPE_CHECKING:
     from civicbot.daemon import Daemon
 
 ALLOW_REMOTE_ENV = "CIVICBOT_HTTP_ALLOW_REMOTE"
+#: Seconds a connection may stay silent before it is closed, and most connections at once.
+IDLE_TIMEOUT = 10.0
+MAX_CONNECTIONS = 32
 
 
 def parse_address(address: str) -> tuple[str, int]:
@@ -65,11 +70,38 @@ class _Server(ThreadingHTTPServer):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return sock, addr
 
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # one thread per connection, at most max_connections of them: beyond, refused
+        if not self.owner.slots.acquire(blocking=False):
+            self.owner.refused += 1
+            if self.owner.refused == 1 or self.owner.refused % 1000 == 0:
+                self.owner.log.warning("health endpoint: too many open connections; refused",
+                                       limit=self.owner.max_connections,
+                                       refused=self.owner.refused)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.owner.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.owner.slots.release()
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
     server_version = "civicbot"
+
+    def setup(self) -> None:
+        # an idle (or one byte a minute) connection is closed after idle_timeout seconds
+        self.timeout = self.server.owner.idle_timeout  # type: ignore[misc]
+        super().setup()
 
     def do_GET(self) -> None:
         self._respond(head=False)
@@ -123,6 +155,10 @@ class HealthServer:
                     f"or set {ALLOW_REMOTE_ENV}=1 to allow it.")
             self.log.warning("health endpoint reachable from other hosts", host=self.host)
         self.registry = make_registry(daemon)
+        self.idle_timeout = IDLE_TIMEOUT
+        self.max_connections = MAX_CONNECTIONS
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self.refused = 0
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -160,3 +196,14 @@ class HealthServer:
         body = {"status": "ok" if ok else "unhealthy", "reasons": reasons, "accounts": accounts}
         return (200 if ok else 503, json.dumps(body, ensure_ascii=False).encode(),
                 "application/json")
+
+
+def make_server(daemon: Daemon, address: str) -> HealthServer:
+    """The endpoint for ``--http``: the desk (with ``/healthz`` and ``/metrics``) when the
+    config has a ``desk:`` section, else the small stdlib server. The web stack is imported
+    only in the first case."""
+    if daemon.config.core.desk is not None:
+        from civicbot.desk.server import DeskServer
+
+        return DeskServer(daemon, address)
+    return HealthServer(daemon, address)

@@ -95,6 +95,9 @@ class Job:
     description: str = ""
     misfire_grace: timedelta | None = None
     coalesce: bool = True
+    #: ``required``: the drafts are built ``desk.approval.lead`` before the run and published
+    #: only once approved (see :mod:`civicbot.approvals`).
+    approval: Literal["required", "never"] = "never"
     #: Channels of the job's drafts that name none (``None``: the config's ``channels``).
     channels: tuple[str, ...] | None = None
     #: Set by the host: the plugin that registered the job.

@@ -15,7 +15,21 @@ _SECRET_KEYS = re.compile(
     r"^(?:.*_)?(?:token|secret|password|apikey|api_key|authorization)$|^key$", re.I)
 _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.I)
 _QUERY_SECRET = re.compile(r"((?:access_token|apikey|api_key|key|token)=)[^&\s\"']+", re.I)
+# a header written out: "Authorization: xyz", "'Authorization': 'xyz'", "apikey=..." (any scheme)
+_HEADER_SECRET = re.compile(
+    r"((?:authorization|x-api-key|apikey|api_key)['\"]?\s*[:=]\s*['\"]?)"
+    r"(?!(?:bearer\s+)?\[REDACTED\])(?:bearer\s+)?[^\s'\",}&]+", re.I)
 REDACTED = "[REDACTED]"
+#: Longest text value of a log line (a 10 MB error body is cut, with a note of its size).
+MAX_VALUE = 4000
+MAX_EXCEPTION = 20000
+
+
+def clip(text: str, limit: int = MAX_VALUE) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… [{len(text) - limit:,} more characters cut]"
 
 
 class Redactor:
@@ -38,6 +52,7 @@ class Redactor:
                 if secret in value:
                     value = value.replace(secret, REDACTED)
             value = _BEARER.sub(r"\1" + REDACTED, value)
+            value = _HEADER_SECRET.sub(r"\1" + REDACTED, value)
             return _QUERY_SECRET.sub(r"\1" + REDACTED, value)
         if isinstance(value, dict):
             return {k: (REDACTED if isinstance(k, str) and _SECRET_KEYS.search(k) and v
@@ -52,8 +67,15 @@ class Redactor:
             if key != "event" and _SECRET_KEYS.search(key) and event[key]:
                 event[key] = REDACTED
             else:
-                event[key] = self.scrub(event[key])
+                value = self.scrub(event[key])
+                if isinstance(value, str):  # cut after redacting: no half secret is left
+                    value = clip(value, MAX_EXCEPTION if key == "exception" else MAX_VALUE)
+                event[key] = value
         return event
+
+    def safe(self, value: Any, limit: int = MAX_VALUE) -> str:
+        """``value`` as text fit to print: secrets redacted, then cut to ``limit``."""
+        return clip(str(self.scrub(str(value))), limit)
 
 
 #: The process-wide redactor; the CLI and :class:`civicbot.Bot` add known secrets to it.

@@ -12,16 +12,16 @@ import math
 import time
 from collections import Counter
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
-
-from prometheus_client import CollectorRegistry, ProcessCollector, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
+from typing import TYPE_CHECKING, Any, cast
 
 from civicbot.__about__ import __version__
 from civicbot.hookspecs import hookimpl
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # prometheus_client is imported only when the endpoint is served
+    from prometheus_client import CollectorRegistry
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+    from prometheus_client.registry import Collector
+
     from civicbot.bot import Bot
     from civicbot.daemon import Daemon
     from civicbot.drafts import PostDraft
@@ -51,8 +51,9 @@ class ReplyCounter:
             self.replies[bot.name] += 1
 
 
-class DaemonCollector(Collector):
-    """Reads the live values of every account of a daemon at scrape time."""
+class DaemonCollector:
+    """Reads the live values of every account of a daemon at scrape time (a
+    ``prometheus_client`` collector: ``describe`` and ``collect``)."""
 
     def __init__(self, daemon: Daemon) -> None:
         self.daemon = daemon
@@ -62,6 +63,8 @@ class DaemonCollector(Collector):
         return []
 
     def collect(self) -> Iterator[Metric]:
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
         daemon = self.daemon
         now = time.time()
 
@@ -106,6 +109,8 @@ class DaemonCollector(Collector):
                          "Notifications during which at least one plugin failed")
         skipped = counter("notifications_skipped_old",
                           "Mentions older than stream.max_mention_age, not answered")
+        events = counter("events", "Events counted by the core and plugins (Bot.count)",
+                         ("account", "event"))
 
         reply_counts = daemon.reply_counter.replies
         for bot in daemon.bots:
@@ -115,6 +120,8 @@ class DaemonCollector(Collector):
             sent.add_metric(acc, bot.publisher.sent_count)
             replies.add_metric(acc, reply_counts.get(bot.name, 0))
             publish_errors.add_metric(acc, bot.publisher.error_count)
+            for event, count in sorted(bot.events.items()):
+                events.add_metric([bot.name, event], count)
             for plugin, count in sorted(bot.hooks.failures.items()):
                 plugin_errors.add_metric([bot.name, plugin], count)
             scheduler = bot._scheduler
@@ -145,7 +152,7 @@ class DaemonCollector(Collector):
             skipped.add_metric(acc, dispatcher.skipped_old)
         yield from (up, paused, sent, replies, publish_errors, plugin_errors, job_runs,
                     job_failures, next_run, state, reconnects, lag, depth, handled, failed,
-                    skipped)
+                    skipped, events)
 
 
 def _paused(bot: Bot) -> bool:
@@ -157,16 +164,20 @@ def _paused(bot: Bot) -> bool:
 
 def make_registry(daemon: Daemon) -> CollectorRegistry:
     """A registry of its own for one daemon: civicbot metrics and the process's."""
+    from prometheus_client import CollectorRegistry, ProcessCollector
+
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(DaemonCollector(daemon))
+    registry.register(cast("Collector", DaemonCollector(daemon)))
     if daemon.leases is not None:
         from civicbot.cluster_status import LeaseCollector
 
-        registry.register(LeaseCollector(daemon.leases))
+        registry.register(cast("Collector", LeaseCollector(daemon.leases)))
     ProcessCollector(registry=registry)
     return registry
 
 
 def render(registry: CollectorRegistry) -> bytes:
     """The Prometheus text exposition format (version 0.0.4)."""
+    from prometheus_client import generate_latest
+
     return generate_latest(registry)

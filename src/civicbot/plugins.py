@@ -22,6 +22,7 @@ ENTRY_POINT_GROUP = "civicbot"
 #: The core's own default behaviour, registered like any other plugin (and disabled the same way).
 BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("core.pending", "civicbot.builtin.pending"),
+    ("core.approvals", "civicbot.builtin.approvals"),
 )
 
 log = structlog.get_logger("civicbot.plugins")

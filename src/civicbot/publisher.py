@@ -39,6 +39,7 @@ from mastodon import (
 
 from civicbot.drafts import PREVIOUS, VISIBILITIES, Media, PostDraft
 from civicbot.errors import AuthenticationError, MissingAltText, PostRefused, PublishError
+from civicbot.publish_priority import ALERT, REPLY, PriorityLock, budget_low, rank
 from civicbot.server import ServerInfo, detect_server
 from civicbot.splitting import split_text
 from civicbot.state import PostRecord
@@ -71,6 +72,15 @@ class _PermanentError(Exception):
     pass
 
 
+class _NotJSON(Exception):
+    """The server answered something that is not JSON (an HTML page): handled like a 5xx."""
+
+
+def not_json(exc: BaseException) -> bool:
+    """Whether a Mastodon.py error says the answer was not JSON (a proxy's HTML page)."""
+    return bool(exc.args) and str(exc.args[0]).startswith("Could not parse response as JSON")
+
+
 class Publisher:
     """Serialised per account: one post at a time, in order, within the rate budget."""
 
@@ -94,7 +104,10 @@ class Publisher:
         self.max_ratelimit_wait = max_ratelimit_wait
         self._stop = threading.Event()
         self._sleep = sleep or (lambda seconds: self._stop.wait(seconds))
-        self._lock = threading.RLock()
+        self._lock = PriorityLock()
+        #: Requests kept for alerts (None: 10% of the instance's budget, at least 3).
+        self.alert_reserve: int | None = None
+        self.delayed_count = 0
         self._max_characters: int | None = None
         self._server: ServerInfo | None = None
         self._server_read_at = 0.0
@@ -177,8 +190,21 @@ class Publisher:
                     found = already_done()
                     if found is not None:
                         return found
-                return fn()
+                try:
+                    return fn()
+                except MastodonAPIError as exc:
+                    if not_json(exc):
+                        # a proxy's maintenance page answered "200 OK": not the API, retry
+                        raise _NotJSON("the instance answered a page that is not the API's "
+                                       f"JSON (maintenance?): {str(exc)[:300]}") from exc
+                    raise
             except MastodonRatelimitError:
+                holder = self._lock.holder_rank or 0
+                if holder >= REPLY:
+                    # a reply does not wait for the reset in the publisher's hands: it stays
+                    # pending, and the way is free for an alert
+                    raise PublishError("rate limited; left pending until the budget is back"
+                                       ) from None
                 reset = getattr(self.client, "ratelimit_reset", None)
                 wait = (float(reset) - time.time()) if reset else 1.0
                 wait = min(max(wait, 0.05), self.max_ratelimit_wait)
@@ -186,11 +212,11 @@ class Publisher:
                 if attempt > self.max_attempts * 2:
                     raise PublishError("still rate limited after waiting") from None
                 self.log.warning("rate limited; waiting for the reset", wait_s=round(wait, 2))
-                if self._sleep(wait):
+                if self._wait_reset(wait, holder):
                     raise PublishError("stopped while waiting for the rate limit") from None
             except MastodonUnauthorizedError as exc:
                 raise AuthenticationError(f"the instance refused the access token: {exc}") from exc
-            except (MastodonNetworkError, MastodonServerError) as exc:
+            except (MastodonNetworkError, MastodonServerError, _NotJSON) as exc:
                 attempt += 1
                 if attempt >= self.max_attempts:
                     raise PublishError(f"gave up after {attempt} attempts: {exc}") from exc
@@ -210,9 +236,14 @@ class Publisher:
 
     # -- public API ---------------------------------------------------------------------------
     def publish(self, drafts: Iterable[PostDraft], *, dry_run: bool = False) -> list[PublishResult]:
-        """Publish drafts in order; a draft with ``in_reply_to=PREVIOUS`` answers the one before."""
-        with self._lock:
-            return self._publish(list(drafts), dry_run=dry_run)
+        """Publish drafts in order; a draft with ``in_reply_to=PREVIOUS`` answers the one before.
+
+        The most urgent caller goes first (alerts, then scheduled posts, then replies); while
+        the rate budget is down to the part kept for alerts, other drafts stay pending."""
+        drafts = list(drafts)
+        urgency = min((rank(d.priority) for d in drafts), default=rank(None))
+        with self._lock.hold(urgency):
+            return self._publish(drafts, dry_run=dry_run)
 
     def _publish(self, drafts: list[PostDraft], *, dry_run: bool) -> list[PublishResult]:
         results: list[PublishResult] = []
@@ -263,6 +294,15 @@ class Publisher:
         new_items = [item for _, parts in planned for item in parts]
         if new_items:
             self.bot.state.store.add_pending(self.bot.name, new_items)
+        if planned and not self._may_spend(min(rank(r.draft.priority) for r, _ in planned)):
+            for result, _ in planned:
+                result.skipped = "delayed: the rate budget left is kept for alerts"
+                self.delayed_count += 1
+                self.bot.count("publisher.delayed_for_alerts")
+                self.log.warning("post delayed: the rate budget left is kept for alerts",
+                                 dedup_key=result.draft.dedup_key,
+                                 priority=result.draft.priority)
+            return results
         for index, (result, parts) in enumerate(planned):
             try:
                 self._send_draft(result, retry=not parts)
@@ -295,6 +335,28 @@ class Publisher:
     def plan_parts(self, draft: PostDraft) -> list[tuple[str, dict[str, Any]]]:
         return plan_parts(draft, self.max_characters)
 
+    def _wait_reset(self, wait: float, holder: int) -> bool:
+        """Wait for a rate-limit reset (True when stopped); a scheduled post gives way, left
+        pending, as soon as an alert waits for the publisher."""
+        if holder <= ALERT:
+            return self._sleep(wait)
+        left = wait
+        while left > 0:
+            if self._lock.more_urgent_waiting(holder):
+                raise PublishError("rate limited; left pending, an alert goes first")
+            step = min(left, 0.25)
+            if self._sleep(step):
+                return True
+            left -= step
+        return False
+
+    def _may_spend(self, urgency: int) -> bool:
+        """Whether a post of this rank may use the budget now (alerts always may)."""
+        if urgency <= ALERT:
+            return True
+        low, _left, _until = budget_low(self._client, self.alert_reserve)
+        return not low
+
     def resend_pending(self) -> int:
         """Send every pending record again with its own key (after a crash or an outage).
 
@@ -304,19 +366,26 @@ class Publisher:
         matched by content and reply target, so a post sent just before a crash is recorded,
         not published again.
         """
-        with self._lock:
-            pending = self.bot.state.store.pending_posts(self.bot.name)
-            for record in pending:
+        pending = self.bot.state.store.pending_posts(self.bot.name)
+        for record in pending:
+            urgency = rank(record.payload.get("priority"))
+            # one record at a time: an alert published meanwhile goes in between
+            with self._lock.hold(urgency):
+                current = self.bot.state.post(record.dedup_key)
+                if current is None or current.state != "pending":
+                    continue
+                if not self._may_spend(urgency):
+                    continue  # waits for the budget; the next round sends it
                 try:
-                    if self._recover_old(record):
+                    if self._recover_old(current):
                         continue
                     self.log.info("resending pending post", dedup_key=record.dedup_key)
-                    self._send_part(record.dedup_key, record.payload)
+                    self._send_part(record.dedup_key, current.payload)
                 except PublishError as exc:
                     self.log.warning("pending post still not sent", dedup_key=record.dedup_key,
                                      error=str(exc))
                     return len(pending)
-            return len(pending)
+        return len(pending)
 
     def _recover_old(self, record: PostRecord) -> bool:
         """True when a pending record is already on the server (then it is recorded as sent
@@ -468,6 +537,13 @@ class Publisher:
         except PublishError:
             self.error_count += 1
             raise
+        if not status.get("id"):
+            # recording it as sent with id "None" would lose it; pending, it is looked for
+            # on the server and resent later
+            self.error_count += 1
+            self.log.error("the instance answered without a status id; post left pending",
+                           dedup_key=key)
+            raise PublishError(f"{key}: the instance answered without a status id")
         self.bot.state.store.mark_sent(self.bot.name, key, str(status["id"]), status.get("url"))
         self.sent_count += 1
         self.log.info("posted", dedup_key=key, status_id=str(status["id"]),
@@ -557,6 +633,7 @@ def draft_from_payload(key: str, payload: dict[str, Any]) -> PostDraft:
         in_reply_to=payload.get("in_reply_to"), reply_to_key=payload.get("reply_to_key"),
         sensitive=bool(payload.get("sensitive")), source=payload.get("source", ""),
         scheduled_at=datetime.fromisoformat(scheduled) if scheduled else None,
+        priority=payload.get("priority") or "scheduled",
     )
 
 
@@ -591,6 +668,7 @@ def plan_parts(draft: PostDraft, limit: int) -> list[tuple[str, dict[str, Any]]]
             "scheduled_at": draft.scheduled_at.isoformat() if draft.scheduled_at else None,
             "pin": draft.pin and i == 0,
             "source": draft.source,
+            "priority": draft.priority,
             "last_part_key": keys[-1],
         }))
     return parts

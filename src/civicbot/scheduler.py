@@ -235,8 +235,15 @@ class JobScheduler:
         ctx = JobContext(bot=self.bot, job=job, scheduled_time=scheduled_time,
                          now=max(self.bot.now(), scheduled_time))
         log = self.log.bind(job=job.id, scheduled=scheduled_time.isoformat())
+        approval = None
         try:
-            drafts = [self._tag(d, job) for d in (job.func(ctx) or [])]
+            if job.approval == "required" and record:
+                from civicbot.approvals import drafts_for_run
+
+                drafts, approval = drafts_for_run(self.bot, job, scheduled_time)
+                drafts = [self._tag(d, job) for d in drafts]
+            else:
+                drafts = [self._tag(d, job) for d in (job.func(ctx) or [])]
         except Exception as exc:
             self.failures += 1
             if record:
@@ -247,6 +254,12 @@ class JobScheduler:
                 log.error("job failed", exc_info=exc)
             return []
         results = self.bot.publish(*drafts, dry_run=dry_run) if drafts else []
+        if approval is not None:
+            from civicbot.approvals import mark_published
+
+            mark_published(self.bot, approval, [f"{r.draft.dedup_key}: {r.skipped}"
+                                                for r in results
+                                                if r.skipped and r.skipped != "already posted"])
         if record:
             self.bot.state.store.set_job_run(self.bot.name, job.id, scheduled_time, "ok")
         # a run that posts nothing (a reload, a poll) is routine: keep it out of the info log

@@ -8,6 +8,7 @@ by account name, so several accounts share one file without sharing dedup keys o
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from civicbot.errors import StateError
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS posts (
@@ -50,11 +53,45 @@ CREATE TABLE IF NOT EXISTS job_runs (
     updated_at TEXT NOT NULL,
     PRIMARY KEY (account, job_id)
 );
+CREATE TABLE IF NOT EXISTS approvals (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account TEXT NOT NULL,
+    job_id TEXT NOT NULL,           -- the job, or "desk" for a post written on the desk
+    run_time TEXT NOT NULL,         -- UTC ISO 8601: when the drafts go out
+    state TEXT NOT NULL,            -- waiting | approved | rejected | expired | published | deleted
+    drafts TEXT NOT NULL,           -- the drafts as JSON (edited in place until decided)
+    author TEXT NOT NULL DEFAULT '',
+    decided_by TEXT,
+    reason TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (account, job_id, run_time)
+);
+CREATE INDEX IF NOT EXISTS approvals_state ON approvals (state, run_time);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL, who TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL
+);
 """
+
+
+def _refuse_emptied(path: Path) -> None:
+    """An existing but empty state file was emptied (or truncated to nothing) while the bot
+    was stopped: SQLite would silently start a new one and the bot answer again every mention
+    of the last day."""
+    if path.is_file() and path.stat().st_size == 0:
+        raise StateError(
+            f"state file {path} is empty: the record of posts and answered mentions is gone, "
+            "and starting would answer again every mention of the last stream.max_mention_age. "
+            "Restore it from a backup, or delete the empty file to start afresh on purpose")
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
+
+
+def _utc(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat()
 
 
 @dataclass(frozen=True)
@@ -69,6 +106,33 @@ class PostRecord:
     error: str | None
     created_at: str
     sent_at: str | None
+
+
+@dataclass(frozen=True)
+class ApprovalRecord:
+    """Drafts of one run of a job (or one desk post) waiting for, or past, a decision."""
+
+    id: int
+    account: str
+    job_id: str
+    run_time: datetime
+    state: str
+    drafts: list[dict[str, Any]]
+    author: str
+    decided_by: str | None
+    reason: str | None
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """Who did what, when (shown on the desk)."""
+
+    at: str
+    who: str
+    action: str
+    detail: str
 
 
 class StateStore(ABC):
@@ -87,7 +151,12 @@ class StateStore(ABC):
     @abstractmethod
     def pending_posts(self, account: str) -> list[PostRecord]: ...
     @abstractmethod
-    def recent_posts(self, account: str, limit: int = 10) -> list[PostRecord]: ...
+    def recent_posts(self, account: str, limit: int = 10, state: str = "sent"
+                     ) -> list[PostRecord]:
+        """The latest posts in ``state`` (sent or failed), newest first."""
+    @abstractmethod
+    def retry_post(self, account: str, dedup_key: str) -> bool:
+        """Make a failed post pending again (the publisher resends it); False if not failed."""
     @abstractmethod
     def count_posts(self, account: str, state: str | None = None) -> int: ...
     # notifications
@@ -119,6 +188,34 @@ class StateStore(ABC):
     def get_job_run(self, account: str, job_id: str) -> tuple[datetime, str] | None: ...
     @abstractmethod
     def set_job_run(self, account: str, job_id: str, run_time: datetime, outcome: str) -> None: ...
+    # approval queue and desk posts
+    @abstractmethod
+    def add_approval(self, account: str, job_id: str, run_time: datetime,
+                     drafts: list[dict[str, Any]], *, state: str = "waiting",
+                     author: str = "") -> int | None:
+        """Queue the drafts of one run; ``None`` when that run is already queued."""
+    @abstractmethod
+    def get_approval(self, approval_id: int) -> ApprovalRecord | None: ...
+    @abstractmethod
+    def find_approval(self, account: str, job_id: str, run_time: datetime
+                      ) -> ApprovalRecord | None: ...
+    @abstractmethod
+    def list_approvals(self, account: str | None = None, states: tuple[str, ...] | None = None,
+                       job_id: str | None = None) -> list[ApprovalRecord]:
+        """Records by run time (every account when ``account`` is ``None``); a ``job_id``
+        ending with ``:`` matches every job id starting with it (``desk:``)."""
+    @abstractmethod
+    def update_approval(self, approval_id: int, *, expect: tuple[str, ...],
+                        state: str | None = None, drafts: list[dict[str, Any]] | None = None,
+                        decided_by: str | None = None, reason: str | None = None,
+                        run_time: datetime | None = None) -> bool:
+        """Change a record only while its state is one of ``expect`` (atomic); False if not."""
+    # audit log
+    @abstractmethod
+    def add_audit(self, who: str, action: str, detail: str) -> None: ...
+    @abstractmethod
+    def audit_entries(self, limit: int = 50) -> list[AuditEntry]:
+        """The latest entries, newest first."""
     @abstractmethod
     def close(self) -> None: ...
     # cluster (PostgreSQL): see civicbot.state_postgres
@@ -136,14 +233,28 @@ class SQLiteStateStore(StateStore):
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            _refuse_emptied(Path(self.path))
         self._lock = threading.RLock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
                                    timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=30000")
-        with self._lock:
-            self._db.executescript(_SCHEMA)
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA busy_timeout=30000")
+            check = self._db.execute("PRAGMA quick_check").fetchone()
+            if check is None or check[0] != "ok":
+                raise sqlite3.DatabaseError(str(check[0] if check else "no answer"))
+            with self._lock:
+                self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                raise
+            self._db.close()
+            raise StateError(
+                f"state file {self.path} is damaged ({exc}): starting from it would forget "
+                "posts and answers. Restore it from a backup, or move it away to start afresh "
+                "(then mentions of the last stream.max_mention_age are answered again)"
+            ) from exc
 
     def _one(self, sql: str, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
         with self._lock:
@@ -153,6 +264,15 @@ class SQLiteStateStore(StateStore):
     def _all(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         with self._lock:
             return list(self._db.execute(sql, args).fetchall())
+
+    def _rollback(self) -> None:
+        """Roll back if a transaction is still open: on "database or disk is full" SQLite has
+        already rolled it back, and a second ROLLBACK would hide that error behind "cannot
+        rollback - no transaction is active"."""
+        if self._db.in_transaction:
+            # the error being raised is the one worth reporting, not a failed rollback
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
 
     def _exec(self, sql: str, args: tuple[Any, ...]) -> None:
         with self._lock:
@@ -185,7 +305,7 @@ class SQLiteStateStore(StateStore):
                     )
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
 
     def mark_sent(self, account: str, dedup_key: str, status_id: str, url: str | None) -> None:
@@ -202,10 +322,19 @@ class SQLiteStateStore(StateStore):
                          "state='pending' ORDER BY seq", (account,))
         return [self._post(r) for r in rows]
 
-    def recent_posts(self, account: str, limit: int = 10) -> list[PostRecord]:
-        rows = self._all(f"SELECT {self._POST_COLS} FROM posts WHERE account=? AND state='sent'"
-                         " ORDER BY sent_at DESC, seq DESC LIMIT ?", (account, limit))
+    def recent_posts(self, account: str, limit: int = 10, state: str = "sent"
+                     ) -> list[PostRecord]:
+        rows = self._all(f"SELECT {self._POST_COLS} FROM posts WHERE account=? AND state=?"
+                         " ORDER BY COALESCE(sent_at, created_at) DESC, seq DESC LIMIT ?",
+                         (account, state, limit))
         return [self._post(r) for r in rows]
+
+    def retry_post(self, account: str, dedup_key: str) -> bool:
+        with self._lock:
+            cursor = self._db.execute(
+                "UPDATE posts SET state='pending', error=NULL, created_at=? WHERE account=? AND"
+                " dedup_key=? AND state='failed'", (_now(), account, dedup_key))
+            return bool(cursor.rowcount)
 
     def count_posts(self, account: str, state: str | None = None) -> int:
         if state is None:
@@ -240,7 +369,7 @@ class SQLiteStateStore(StateStore):
                         (account, cursor, _now()))
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
 
     def notification_seen(self, account: str, notification_id: str) -> bool:
@@ -287,6 +416,88 @@ class SQLiteStateStore(StateStore):
                    " last_run=excluded.last_run, outcome=excluded.outcome,"
                    " updated_at=excluded.updated_at",
                    (account, job_id, run_time.isoformat(), outcome, _now()))
+
+    # -- approvals -----------------------------------------------------------------------
+    _APPROVAL_COLS = ("id, account, job_id, run_time, state, drafts, author, decided_by, reason,"
+                      " created_at, updated_at")
+
+    @staticmethod
+    def _approval(row: tuple[Any, ...]) -> ApprovalRecord:
+        return ApprovalRecord(int(row[0]), row[1], row[2], datetime.fromisoformat(row[3]),
+                              row[4], json.loads(row[5]), row[6], row[7], row[8], row[9],
+                              row[10])
+
+    def add_approval(self, account: str, job_id: str, run_time: datetime,
+                     drafts: list[dict[str, Any]], *, state: str = "waiting",
+                     author: str = "") -> int | None:
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO approvals (account, job_id, run_time, state, drafts,"
+                " author, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (account, job_id, _utc(run_time), state, json.dumps(drafts, ensure_ascii=False),
+                 author, _now(), _now()))
+            return int(cursor.lastrowid) if cursor.rowcount and cursor.lastrowid else None
+
+    def get_approval(self, approval_id: int) -> ApprovalRecord | None:
+        row = self._one(f"SELECT {self._APPROVAL_COLS} FROM approvals WHERE id=?",
+                        (approval_id,))
+        return self._approval(row) if row else None
+
+    def find_approval(self, account: str, job_id: str, run_time: datetime
+                      ) -> ApprovalRecord | None:
+        row = self._one(f"SELECT {self._APPROVAL_COLS} FROM approvals WHERE account=? AND"
+                        " job_id=? AND run_time=?", (account, job_id, _utc(run_time)))
+        return self._approval(row) if row else None
+
+    def list_approvals(self, account: str | None = None, states: tuple[str, ...] | None = None,
+                       job_id: str | None = None) -> list[ApprovalRecord]:
+        where, args = ["1=1"], []
+        if account is not None:
+            where.append("account=?")
+            args.append(account)
+        if states:
+            where.append(f"state IN ({', '.join('?' for _ in states)})")
+            args.extend(states)
+        if job_id is not None and job_id.endswith(":"):
+            where.append(f"substr(job_id, 1, {len(job_id)})=?")
+            args.append(job_id)
+        elif job_id is not None:
+            where.append("job_id=?")
+            args.append(job_id)
+        rows = self._all(f"SELECT {self._APPROVAL_COLS} FROM approvals WHERE"
+                         f" {' AND '.join(where)} ORDER BY run_time, id", tuple(args))
+        return [self._approval(r) for r in rows]
+
+    def update_approval(self, approval_id: int, *, expect: tuple[str, ...],
+                        state: str | None = None, drafts: list[dict[str, Any]] | None = None,
+                        decided_by: str | None = None, reason: str | None = None,
+                        run_time: datetime | None = None) -> bool:
+        sets, args = ["updated_at=?"], [_now()]
+        for column, value in (("state", state), ("decided_by", decided_by), ("reason", reason)):
+            if value is not None:
+                sets.append(f"{column}=?")
+                args.append(value)
+        if drafts is not None:
+            sets.append("drafts=?")
+            args.append(json.dumps(drafts, ensure_ascii=False))
+        if run_time is not None:
+            sets.append("run_time=?")
+            args.append(_utc(run_time))
+        with self._lock:
+            cursor = self._db.execute(
+                f"UPDATE approvals SET {', '.join(sets)} WHERE id=? AND state IN"
+                f" ({', '.join('?' for _ in expect)})", (*args, approval_id, *expect))
+            return bool(cursor.rowcount)
+
+    # -- audit -----------------------------------------------------------------------------
+    def add_audit(self, who: str, action: str, detail: str) -> None:
+        self._exec("INSERT INTO audit (at, who, action, detail) VALUES (?, ?, ?, ?)",
+                   (_now(), who, action, detail))
+
+    def audit_entries(self, limit: int = 50) -> list[AuditEntry]:
+        rows = self._all("SELECT at, who, action, detail FROM audit ORDER BY id DESC LIMIT ?",
+                         (limit,))
+        return [AuditEntry(*r) for r in rows]
 
     def close(self) -> None:
         with self._lock:

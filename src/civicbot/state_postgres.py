@@ -32,7 +32,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 
 from civicbot.errors import CivicbotError, LeaseLostError
-from civicbot.state import PostRecord, StateStore
+from civicbot.state import ApprovalRecord, AuditEntry, PostRecord, StateStore
 
 T = TypeVar("T")
 
@@ -94,6 +94,28 @@ CREATE TABLE daemons (
 );
 """),
 ]
+
+MIGRATIONS.append((3, """
+CREATE TABLE approvals (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    account TEXT NOT NULL,
+    job_id TEXT NOT NULL,
+    run_time TEXT NOT NULL,
+    state TEXT NOT NULL,
+    drafts TEXT NOT NULL,
+    author TEXT NOT NULL DEFAULT '',
+    decided_by TEXT,
+    reason TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (account, job_id, run_time)
+);
+CREATE INDEX approvals_state ON approvals (state, run_time);
+CREATE TABLE audit (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at TEXT NOT NULL, who TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL
+);
+"""))
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -322,11 +344,17 @@ class PostgresStateStore(StateStore):
                          "state='pending' ORDER BY seq", (account,))
         return [self._post(r) for r in rows]
 
-    def recent_posts(self, account: str, limit: int = 10) -> list[PostRecord]:
+    def recent_posts(self, account: str, limit: int = 10, state: str = "sent"
+                     ) -> list[PostRecord]:
         rows = self._all(f"SELECT {self._POST_COLS} FROM posts WHERE account=%s AND"
-                         " state='sent' ORDER BY sent_at DESC, seq DESC LIMIT %s",
-                         (account, limit))
+                         " state=%s ORDER BY COALESCE(sent_at, created_at) DESC, seq DESC"
+                         " LIMIT %s", (account, state, limit))
         return [self._post(r) for r in rows]
+
+    def retry_post(self, account: str, dedup_key: str) -> bool:
+        return bool(self._exec(account, "UPDATE posts SET state='pending', error=NULL,"
+                               " created_at=%s WHERE account=%s AND dedup_key=%s AND"
+                               " state='failed'", (_now(), account, dedup_key)))
 
     def count_posts(self, account: str, state: str | None = None) -> int:
         if state is None:
@@ -401,6 +429,95 @@ class PostgresStateStore(StateStore):
                    " DO UPDATE SET last_run=excluded.last_run, outcome=excluded.outcome,"
                    " updated_at=excluded.updated_at",
                    (account, job_id, run_time.isoformat(), outcome, _now()))
+
+    # -- approvals (editorial desk) ---------------------------------------------------------
+    _APPROVAL_COLS = ("id, account, job_id, run_time, state, drafts, author, decided_by, reason,"
+                      " created_at, updated_at")
+
+    @staticmethod
+    def _approval(row: tuple[Any, ...]) -> ApprovalRecord:
+        return ApprovalRecord(int(row[0]), row[1], row[2], datetime.fromisoformat(row[3]),
+                              row[4], json.loads(row[5]), row[6], row[7], row[8], row[9],
+                              row[10])
+
+    def add_approval(self, account: str, job_id: str, run_time: datetime,
+                     drafts: list[dict[str, Any]], *, state: str = "waiting",
+                     author: str = "") -> int | None:
+        now = _now().isoformat()
+
+        def insert(conn: psycopg.Connection[Any]) -> int | None:
+            row = conn.execute(
+                "INSERT INTO approvals (account, job_id, run_time, state, drafts, author,"
+                " created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT DO NOTHING RETURNING id",
+                (account, job_id, run_time.astimezone(UTC).isoformat(), state,
+                 json.dumps(drafts, ensure_ascii=False), author, now, now)).fetchone()
+            return int(row[0]) if row else None
+
+        return self._write(account, insert)
+
+    def get_approval(self, approval_id: int) -> ApprovalRecord | None:
+        row = self._one(f"SELECT {self._APPROVAL_COLS} FROM approvals WHERE id=%s",
+                        (approval_id,))
+        return self._approval(row) if row else None
+
+    def find_approval(self, account: str, job_id: str, run_time: datetime
+                      ) -> ApprovalRecord | None:
+        row = self._one(f"SELECT {self._APPROVAL_COLS} FROM approvals WHERE account=%s AND"
+                        " job_id=%s AND run_time=%s",
+                        (account, job_id, run_time.astimezone(UTC).isoformat()))
+        return self._approval(row) if row else None
+
+    def list_approvals(self, account: str | None = None, states: tuple[str, ...] | None = None,
+                       job_id: str | None = None) -> list[ApprovalRecord]:
+        where, args = ["TRUE"], []  # type: tuple[list[str], list[Any]]
+        if account is not None:
+            where.append("account=%s")
+            args.append(account)
+        if states:
+            where.append("state = ANY(%s)")
+            args.append(list(states))
+        if job_id is not None and job_id.endswith(":"):
+            where.append("left(job_id, %s)=%s")
+            args.extend([len(job_id), job_id])
+        elif job_id is not None:
+            where.append("job_id=%s")
+            args.append(job_id)
+        rows = self._all(f"SELECT {self._APPROVAL_COLS} FROM approvals WHERE"
+                         f" {' AND '.join(where)} ORDER BY run_time, id", tuple(args))
+        return [self._approval(r) for r in rows]
+
+    def update_approval(self, approval_id: int, *, expect: tuple[str, ...],
+                        state: str | None = None, drafts: list[dict[str, Any]] | None = None,
+                        decided_by: str | None = None, reason: str | None = None,
+                        run_time: datetime | None = None) -> bool:
+        sets, args = ["updated_at=%s"], [_now().isoformat()]  # type: tuple[list[str], list[Any]]
+        for column, value in (("state", state), ("decided_by", decided_by), ("reason", reason)):
+            if value is not None:
+                sets.append(f"{column}=%s")
+                args.append(value)
+        if drafts is not None:
+            sets.append("drafts=%s")
+            args.append(json.dumps(drafts, ensure_ascii=False))
+        if run_time is not None:
+            sets.append("run_time=%s")
+            args.append(run_time.astimezone(UTC).isoformat())
+        with self._pool.connection() as conn:
+            cursor = conn.execute(f"UPDATE approvals SET {', '.join(sets)} WHERE id=%s AND"
+                                  f" state = ANY(%s)".encode(),
+                                  (*args, approval_id, list(expect)))
+            return bool(cursor.rowcount)
+
+    # -- audit --------------------------------------------------------------------------------
+    def add_audit(self, who: str, action: str, detail: str) -> None:
+        with self._pool.connection() as conn:
+            conn.execute("INSERT INTO audit (at, who, action, detail) VALUES (%s, %s, %s, %s)",
+                         (_now().isoformat(), who, action, detail))
+
+    def audit_entries(self, limit: int = 50) -> list[AuditEntry]:
+        rows = self._all("SELECT at, who, action, detail FROM audit ORDER BY id DESC LIMIT %s",
+                         (limit,))
+        return [AuditEntry(*r) for r in rows]
 
     def close(self) -> None:
         self._pool.close()

@@ -17,6 +17,9 @@ import yaml
 from civicbot.errors import ConfigError
 
 Path_ = tuple[str | int, ...]
+#: Bounds of a configuration document: characters, and values once aliases are expanded.
+MAX_DOCUMENT = 1_000_000
+MAX_VALUES = 200_000
 _BARE_ENV = re.compile(r"^\s*\$[A-Z_][A-Z0-9_]*\s*$")
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -58,6 +61,9 @@ def load_yaml_text(
     """Load YAML ``text``; ``substituted``, when given, receives the paths of the values that
     came from ``${ENV}`` variables (a secret written in clear in the file is warned about)."""
     env = os.environ if env is None else env
+    if len(text) > MAX_DOCUMENT:
+        raise ConfigError(f"{filename}: the file has {len(text):,} characters, more than the "
+                          f"{MAX_DOCUMENT:,} a configuration may have")
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:
@@ -72,6 +78,7 @@ def load_yaml_text(
     lines: dict[Path_, int] = {}
     if node is None:
         return {}, lines
+    check_expansion(node, filename)
     constructor = _Loader(text)
     try:
         data = _build(node, (), lines, constructor, filename, env,
@@ -79,6 +86,43 @@ def load_yaml_text(
     finally:
         constructor.dispose()
     return data, lines
+
+
+def check_expansion(node: yaml.Node, filename: str, limit: int | None = None) -> None:
+    """Refuse a document whose aliases expand to more than ``limit`` values (nine nested
+    ``*aliases`` of ten each make a billion): the size is counted on the graph of nodes, each
+    node once, without building anything."""
+    limit = MAX_VALUES if limit is None else limit
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    # iterative post-order walk: a deeply nested document must not hit the recursion limit
+    stack: list[tuple[yaml.Node, bool]] = [(node, False)]
+    while stack:
+        current, children_done = stack.pop()
+        key = id(current)
+        if key in sizes:
+            continue
+        children: list[yaml.Node] = []
+        if isinstance(current, yaml.MappingNode):
+            children = [part for pair in current.value for part in pair]
+        elif isinstance(current, yaml.SequenceNode):
+            children = list(current.value)
+        if not children_done:
+            if key in open_nodes:
+                raise ConfigError(f"{filename}:{current.start_mark.line + 1}: a YAML alias "
+                                  "refers to a value that contains it (recursive alias)")
+            open_nodes.add(key)
+            stack.append((current, True))
+            stack.extend((child, False) for child in children if id(child) not in sizes)
+            continue
+        open_nodes.discard(key)
+        total = 1 + sum(sizes[id(child)] for child in children)
+        if total > limit:
+            raise ConfigError(
+                f"{filename}:{current.start_mark.line + 1}: the document expands to more than "
+                f"{limit:,} values (YAML aliases repeating aliases?); a configuration is far "
+                "smaller")
+        sizes[key] = total
 
 
 def _build(

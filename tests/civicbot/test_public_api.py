@@ -14,6 +14,7 @@ PUBLIC = [
     "PublishError", "PublishResult", "Schedule", "TimeZoneName", "WebUrl", "__version__",
     "at", "camel_hashtag", "cron",
     "every", "hookimpl", "hookspec", "html_to_text", "mastodon_length",
+    "template_sandbox",
     "FetchError", "FetchResult", "Fetcher", "LastGood",
     "split_text", "Channel", "ChannelRefused", "ChannelUnavailable", "Progress", "QueuedItem",
 ]

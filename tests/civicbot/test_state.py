@@ -103,3 +103,37 @@ def test_prune_seen_forgets_only_old_records(open_store: Callable[[], StateStore
     assert not store.notification_seen("ville", "1")
     assert store.notification_seen("ville", "2")
     assert store.get_cursor("ville", "notifications") == "2"
+
+
+def test_approval_queue_audit_and_failed_posts(tmp_path: Path):
+    from datetime import timedelta, timezone
+
+    store = SQLiteStateStore(tmp_path / "s.db")
+    paris = timezone(timedelta(hours=1))
+    when = datetime(2026, 12, 7, 8, 0, tzinfo=paris)
+    first = store.add_approval("ville", "semaine", when, [{"text": "a", "dedup_key": "k"}])
+    assert first is not None
+    assert store.add_approval("ville", "semaine", when.astimezone(UTC), []) is None  # same run
+    desk = store.add_approval("ville", "desk:ab12", when + timedelta(hours=1), [],
+                              state="approved", author="mehdi")
+    store.add_approval("musee", "semaine", when, [])
+    record = store.find_approval("ville", "semaine", when)
+    assert record is not None and record.id == first and record.run_time == when
+    assert [r.job_id for r in store.list_approvals("ville")] == ["semaine", "desk:ab12"]
+    assert [r.id for r in store.list_approvals("ville", job_id="desk:")] == [desk]
+    assert len(store.list_approvals(states=("waiting",))) == 2
+    assert not store.update_approval(first, expect=("approved",), state="published")
+    assert store.update_approval(first, expect=("waiting",), state="rejected", decided_by="anne",
+                                 reason="non", drafts=[{"text": "b", "dedup_key": "k"}])
+    record = store.get_approval(first)
+    assert (record.state, record.decided_by, record.reason, record.drafts[0]["text"]) == (
+        "rejected", "anne", "non", "b")
+    store.add_audit("anne", "reject", "#1")
+    store.add_audit("claire", "pause", "all accounts")
+    assert [e.who for e in store.audit_entries()] == ["claire", "anne"]
+    store.add_pending("ville", [("p1", {"text": "x"})])
+    store.mark_failed("ville", "p1", "422")
+    assert [p.error for p in store.recent_posts("ville", state="failed")] == ["422"]
+    assert store.retry_post("ville", "p1") and not store.retry_post("ville", "p1")
+    assert store.get_post("ville", "p1").state == "pending"
+    store.close()

@@ -118,6 +118,21 @@ class DispatchMixin(SandboxState):
                         "X-RateLimit-Reset": reset.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
                     },
                 )
+            if self.enforce_rate_limit and path.startswith("/api/"):
+                start = self._rl_window_start
+                window = timedelta(seconds=self.rate_limit_window)
+                if start is not None and self.now() < start + window \
+                        and self._rl_count >= self.rate_limit:
+                    return Response(
+                        429,
+                        {"error": "Too many requests"},
+                        {
+                            "X-RateLimit-Limit": str(self.rate_limit),
+                            "X-RateLimit-Remaining": "0",
+                            "X-RateLimit-Reset": (start + window).strftime(
+                                "%Y-%m-%dT%H:%M:%S.%fZ"),
+                        },
+                    )
             for fault in self._faults:
                 counter, status, prefix = fault
                 if path.startswith(prefix) and counter[0] > 0:
@@ -154,7 +169,7 @@ class DispatchMixin(SandboxState):
                 start is None
                 or now >= start + window
                 or now < start
-                or (self._rl_count >= self.rate_limit)
+                or (self._rl_count >= self.rate_limit and not self.enforce_rate_limit)
             ):
                 start = now
                 self._rl_window_start = now

@@ -99,6 +99,7 @@ class SandboxState:
         domain: str = "sandbox.example",
         rate_limit: int = 300,
         rate_limit_window: float = 300.0,
+        enforce_rate_limit: bool = False,
         echo_own_statuses: bool = True,
         now: Callable[[], datetime] | None = None,
     ) -> None:
@@ -119,6 +120,9 @@ class SandboxState:
         self.domain = domain
         self.rate_limit = rate_limit
         self.rate_limit_window = rate_limit_window
+        #: Answer 429 once ``rate_limit`` requests were made in the window (as Mastodon does);
+        #: by default the headers count down but requests are never refused.
+        self.enforce_rate_limit = enforce_rate_limit
         self.echo_own_statuses = echo_own_statuses
         self.now: Callable[[], datetime] = now or (lambda: datetime.now(UTC))
         self.url = f"http://{host}:{port}"

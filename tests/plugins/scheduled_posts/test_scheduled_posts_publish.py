@@ -88,7 +88,8 @@ def test_pin_and_templates_with_vars_and_babel_dates(civicbot_sandbox, civicbot_
 
 def test_a_template_error_names_the_post_and_posts_nothing(civicbot_sandbox, civicbot_make_bot):
     post = {"id": "voeux", "at": "2027-01-01T10:00:00+01:00",
-            "text": "Bonne année {{ prenom }} !"}
+            # (a plain unknown name such as {{ prenom }} is refused when the config is loaded)
+            "text": "Bonne année {{ vars.prenom }} !"}
     bot = civicbot_make_bot(plugins=[plugin], config=config([post]))
     bot.start()
     assert bot.scheduler.run(bot.jobs["voeux"], paris(2027, 1, 1, 10, 0)) == []
@@ -142,12 +143,24 @@ def test_cli_preview_of_a_broken_template_exits_1_with_the_reason(tmp_path, caps
     posts:
       - id: voeux
         at: 2027-01-01T10:00:00+01:00
-        text: "Bonne année {{ prenom }} !"
+        text: "Bonne année {{ vars.prenom }} !"
 """)
     assert main(["preview", "voeux", "--config", cfg, "--json"]) == 1
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert "error: post 'voeux': template error: 'prenom' is undefined" in captured.err
+    assert "error: post 'voeux': template error: " in captured.err
+    assert "has no attribute 'prenom'" in captured.err
+
+
+def test_an_unknown_name_in_a_post_is_a_config_error(tmp_path, capsys):
+    cfg = _write_config(tmp_path, """\
+    posts:
+      - id: voeux
+        at: 2027-01-01T10:00:00+01:00
+        text: "Bonne année {{ prenom }} !"
+""")
+    assert main(["preview", "voeux", "--config", cfg, "--json"]) == 2
+    assert "unknown name prenom" in capsys.readouterr().err
 
 
 def test_cli_jobs_lists_posts_by_id(tmp_path, capsys):
