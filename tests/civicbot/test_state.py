@@ -105,10 +105,10 @@ def test_prune_seen_forgets_only_old_records(open_store: Callable[[], StateStore
     assert store.get_cursor("ville", "notifications") == "2"
 
 
-def test_approval_queue_audit_and_failed_posts(tmp_path: Path):
+def test_approval_queue_audit_and_failed_posts(open_store: Callable[[], StateStore]):
     from datetime import timedelta, timezone
 
-    store = SQLiteStateStore(tmp_path / "s.db")
+    store = open_store()
     paris = timezone(timedelta(hours=1))
     when = datetime(2026, 12, 7, 8, 0, tzinfo=paris)
     first = store.add_approval("ville", "semaine", when, [{"text": "a", "dedup_key": "k"}])
