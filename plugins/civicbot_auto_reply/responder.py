@@ -42,10 +42,18 @@ from civicbot_auto_reply.templates import render
 
 #: Replies are never longer than this (Mastodon's usual limit), @mention included.
 MAX_REPLY = 500
+#: Daily counters of what answered (``command:NAME``, ``rule:KEYWORD``, ``fallback``), read by
+#: ``civicbot report``: counts only, never who asked.
+ANSWERS_CATEGORY = "auto_reply.answers"
 
 
 def dedup_key(status: Mapping[str, Any]) -> str:
     return f"auto_reply:{status['id']}"
+
+
+def rule_label(rule: Rule) -> str:
+    """``rule:`` and the rule's first keyword (or its regular expression)."""
+    return f"rule:{rule.keywords[0] if rule.keywords else rule.regex or '?'}"
 
 
 def choose(value: Localised, language: str | None, default_language: str) -> tuple[str, str]:
@@ -79,6 +87,8 @@ class Answer:
     #: Our own long text (the "aide" list): posted whole, as a numbered thread if needed,
     #: instead of being cut.
     thread: bool = False
+    #: What answered, for the daily counters: ``command:NAME``, ``rule:KEYWORD``, ``fallback``.
+    label: str = ""
 
 
 @dataclass
@@ -244,21 +254,23 @@ class Responder:
         if not text or not text.strip():
             return None
         return Answer(text=text.strip(), language=lang, admin=command.admin_only,
-                      thread=command.names == HELP_NAMES)
+                      thread=command.names == HELP_NAMES, label=f"command:{command.name}")
 
     def from_rules(self, text: str, account: Mapping[str, Any], language: str,
                    rule: tuple[int, Found] | None) -> Answer | None:
         sender = sender_name(dict(account))
         if rule is not None:
             index, found = rule
-            source, lang = choose(self.rules[index].rule.reply, language, self.bot.language)
-            return self.render(source, lang, sender, found)
+            compiled = self.rules[index]
+            source, lang = choose(compiled.rule.reply, language, self.bot.language)
+            return self.render(source, lang, sender, found, rule_label(compiled.rule))
         if self.config.fallback is None:
             return None
         source, lang = choose(self.config.fallback, language, self.bot.language)
-        return self.render(source, lang, sender, Found(match=""))
+        return self.render(source, lang, sender, Found(match=""), "fallback")
 
-    def render(self, source: str, language: str, sender: str, found: Found) -> Answer | None:
+    def render(self, source: str, language: str, sender: str, found: Found,
+               label: str = "") -> Answer | None:
         values = {"sender": sender, "match": found.match, "groups": found.groups,
                   "named": found.named, "language": language}
         try:
@@ -266,7 +278,7 @@ class Responder:
         except Exception as exc:
             self.bot.log.error("reply template failed", template=source[:80], exc_info=exc)
             return None
-        return Answer(text=text, language=language) if text else None
+        return Answer(text=text, language=language, label=label) if text else None
 
     def send(self, status: Mapping[str, Any], acct: str, conversation: str,
              answer: Answer, now: datetime) -> None:
@@ -281,6 +293,8 @@ class Responder:
         if result.statuses:
             self.limits.record(acct, status, conversation,
                                [str(s["id"]) for s in result.statuses], now)
+            if answer.label and not answer.admin:
+                bot.state.add_daily_count(ANSWERS_CATEGORY, answer.label, now.date())
             bot.log.info("mention answered", acct=acct, status_id=status["id"],
                          reply_id=result.status_id)
         else:

@@ -64,7 +64,8 @@ def _digest_job(runtime: Runtime, digest: DigestConfig) -> Job:
     window = digest.window if isinstance(digest.window, str) else \
         f"next {digest.window.next_days} days"
     return Job(id=digest.id, schedule=schedule, func=build, misfire_grace=digest.misfire_grace,
-               description=f"event digest ({window})", approval=digest.approval)
+               description=f"event digest ({window})", approval=digest.approval,
+               channels=digest.channels)
 
 
 @hookimpl
@@ -83,11 +84,12 @@ def civicbot_register_jobs(register: Callable[[Job], None], bot: Bot) -> None:
     if new_events.enabled:
         register(Job(id=new_events.id, schedule=every(new_events.every),
                      func=lambda ctx: build_new_events(runtime, ctx),
-                     description="announce new events"))
+                     description="announce new events", channels=new_events.channels))
     if reminders.enabled:
         register(Job(id=reminders.id, schedule=every(reminders.every),
                      func=lambda ctx: build_reminders(runtime, ctx),
-                     description="remind events before they start"))
+                     description="remind events before they start",
+                     channels=reminders.channels))
 
 
 @hookimpl

@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from civicbot import (
+    ChannelNames,
     ConfigPath,
     CronExpression,
     Duration,
@@ -176,6 +177,8 @@ class DigestConfig(PluginConfig):
     empty: Empty | None = None
     templates: Templates | None = None
     misfire_grace: Duration | None = None
+    #: Where this job's posts go (``[mastodon, bluesky]``); default: the top-level ``channels``.
+    channels: ChannelNames | None = None
     #: At most this many events (the earliest); a last line says how many more there are.
     max_events: int = Field(default=40, ge=1, le=500)
     #: ``required``: the digest waits on the desk for an approver before it goes out.
@@ -202,6 +205,8 @@ class NewEventsConfig(PluginConfig):
     max_per_run: int = Field(default=5, ge=1)
     hashtags: list[str] | None = None
     visibility: Visibility = "public"
+    #: Where this job's posts go (``[mastodon, bluesky]``); default: the top-level ``channels``.
+    channels: ChannelNames | None = None
 
     _hashtags = field_validator("hashtags")(_check_hashtags)
 
@@ -216,6 +221,8 @@ class RemindersConfig(PluginConfig):
     max_per_run: int = Field(default=5, ge=1)
     hashtags: list[str] | None = None
     visibility: Visibility = "public"
+    #: Where this job's posts go (``[mastodon, bluesky]``); default: the top-level ``channels``.
+    channels: ChannelNames | None = None
 
     _hashtags = field_validator("hashtags")(_check_hashtags)
 

@@ -53,7 +53,7 @@ def _feed_job(runtime: Runtime, feed: FeedConfig) -> Job:
         return build_feed_posts(runtime, feed, ctx)
 
     return Job(id=feed.id, schedule=every(feed.every), func=build,
-               description=f"news feed {feed.url.split('?', 1)[0]}")
+               description=f"news feed {feed.url.split('?', 1)[0]}", channels=feed.channels)
 
 
 @hookimpl

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, TypeAdapter, ValidationInfo, field_validator, model_validator
 
-from civicbot import ConfigPath, Duration, PluginConfig, camel_hashtag
+from civicbot import ChannelNames, ConfigPath, Duration, PluginConfig, camel_hashtag
 
 LANGUAGES = ("fr", "en")
 Visibility = Literal["public", "unlisted", "private", "direct"]
@@ -71,6 +71,8 @@ class FeedConfig(PluginConfig):
     max_category_hashtags: int = Field(default=3, ge=0, le=10)
     filters: Filters = Field(default_factory=Filters)
     visibility: Visibility = "public"
+    #: Where this job's posts go (``[mastodon, bluesky]``); default: the top-level ``channels``.
+    channels: ChannelNames | None = None
     #: Language of the posts (default: the plugin's, else the account's).
     language: str | None = None
     #: Images of the items: ``feed_alt`` attaches an item's image only when the feed gives its

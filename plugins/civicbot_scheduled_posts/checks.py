@@ -15,6 +15,7 @@ from civicbot_scheduled_posts.post_drafts import build_drafts
 
 SECTION = ("plugins", "scheduled_posts")
 _LINE = re.compile(r"^line (\d+): ")
+_CHANNELS = re.compile(r"^channels\s*:")
 
 
 def check_calendar(calendar: ContentCalendar, report: Callable[..., None]) -> None:
@@ -45,6 +46,9 @@ def check_calendar(calendar: ContentCalendar, report: Callable[..., None]) -> No
             where["key"] = (*SECTION, "posts", positions.get(spec.id, 0))
         else:
             where["file"] = Path(loaded.source)
+        if not from_config:  # the config's channels are checked by the core, with their line
+            _check_channels(spec.channels or (), calendar.bot.channel_names, Path(loaded.source),
+                            report)
         for j, item in enumerate(spec.media):
             if not item.path.is_file():
                 where_media = {"key": (*where["key"], "media", j, "path")} if from_config else where
@@ -56,3 +60,18 @@ def check_calendar(calendar: ContentCalendar, report: Callable[..., None]) -> No
                          check_media=False)
         except JobError as exc:
             report(f"post {spec.id!r}: the text cannot be written: {exc}", **where)
+
+
+def _check_channels(channels: tuple[str, ...], known: tuple[str, ...], path: Path,
+                    report: Callable[..., None]) -> None:
+    unknown = [name for name in channels if name not in known]
+    if not unknown:
+        return
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        lines = []
+    line = next((i for i, text in enumerate(lines, 1) if _CHANNELS.match(text)), None)
+    report(f"channels: unknown channel {', '.join(map(repr, unknown))} (known: "
+           f"{', '.join(known)}); configure the plugin that adds it, or fix the name",
+           file=path, line=line)

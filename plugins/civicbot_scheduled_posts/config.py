@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from civicbot import ConfigPath, CronExpression, Duration, PluginConfig
+from civicbot import ChannelNames, ConfigPath, CronExpression, Duration, PluginConfig
 from civicbot_scheduled_posts.templates import (
     RESERVED_NAMES,
     check_template,
@@ -71,6 +71,9 @@ class PostSpec(_Strict):
     native: bool = False
     #: ``required``: the post waits on the desk for an approver before it goes out.
     approval: Literal["required", "never"] = "never"
+    #: Where the post (and its thread) go (``[mastodon, bluesky]``); default: the top-level
+    #: ``channels``.
+    channels: ChannelNames | None = None
 
     @model_validator(mode="before")
     @classmethod

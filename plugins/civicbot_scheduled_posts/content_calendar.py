@@ -231,7 +231,8 @@ class ContentCalendar:
         where = "the config" if source == CONFIG_SOURCE else Path(source).name
         return Job(id=spec.id, schedule=self.schedule_of(spec), func=partial(self.build, spec),
                    description=f"scheduled {kind} from {where}",
-                   misfire_grace=self.config.misfire_grace, approval=spec.approval)
+                   misfire_grace=self.config.misfire_grace, approval=spec.approval,
+                   channels=spec.channels)
 
     def build(self, spec: PostSpec, ctx: JobContext) -> list[PostDraft]:
         """What a post's job publishes at ``ctx.scheduled_time``."""

@@ -59,6 +59,7 @@ def civicbot_register_jobs(register: Callable[[Job], None], bot: Bot) -> None:
             func=ForecastJob(ForecastService(bot, config)),
             description=f"weather forecast for {config.place} (Open-Meteo)",
             approval=config.forecast.approval,
+            channels=config.forecast.channels,
         ))
     if config.alerts is not None:
         register(Job(
@@ -69,6 +70,7 @@ def civicbot_register_jobs(register: Callable[[Job], None], bot: Bot) -> None:
             # a poll missed while the bot was down is worth running at start
             misfire_grace=max(timedelta(days=1), config.alerts.poll),
             approval=config.alerts.approval,
+            channels=config.alerts.channels,
         ))
 
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
-from civicbot import CronExpression, Duration, PluginConfig, TimeZoneName
+from civicbot import ChannelNames, CronExpression, Duration, PluginConfig, TimeZoneName
 from civicbot_weather.departements import DEPARTEMENTS, normalize_departement
 
 DEFAULT_VIGILANCE_URL = "https://public-api.meteofrance.fr/public/DPVigilance/v1"
@@ -36,6 +36,8 @@ class ForecastConfig(PluginConfig):
     #: The whole fetch (redirects included) must end within it, however slowly the server sends.
     timeout: Duration = timedelta(seconds=15)
     hashtags: list[str] = Field(default_factory=list)
+    #: Where this job's posts go (``[mastodon, bluesky]``); default: the top-level ``channels``.
+    channels: ChannelNames | None = None
 
     @field_validator("base_url")
     @classmethod
@@ -143,6 +145,8 @@ class AlertsConfig(PluginConfig):
     timeout: Duration = timedelta(seconds=20)
     hashtags: list[str] = Field(default_factory=list)
     sources: list[SourceConfig]
+    #: Where this job's posts go (``[mastodon, bluesky]``); default: the top-level ``channels``.
+    channels: ChannelNames | None = None
 
     @field_validator("poll")
     @classmethod

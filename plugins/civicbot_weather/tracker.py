@@ -30,6 +30,9 @@ ENDED_PREFIX = "ended:"
 #: How long an ended warning is remembered, so that a stale copy in a feed cannot restart it.
 TOMBSTONE_TTL = timedelta(days=7)
 _KIND_ORDER = {"active": 0, "allclear": 1, "cancel": 2}
+#: An end-of-warning post is still sent on a channel that was down until this long after the
+#: warning's end (or after the time it was ended early), never later.
+END_NOTICE_TTL = timedelta(hours=3)
 
 
 def alert_to_json(alert: Alert) -> dict[str, Any]:
@@ -99,9 +102,13 @@ class Machine:
     hashtags: list[str]
 
     # -- posts --------------------------------------------------------------------------------
-    def _draft(self, text: str, key: str, spoiler: str, reply_to: str | None) -> PostDraft:
+    def _draft(self, text: str, key: str, spoiler: str, reply_to: str | None,
+               expires_at: datetime | None) -> PostDraft:
+        # expires_at: a channel that was down does not get the post after it (Mastodon does
+        # not look at it): a warning that ended is not announced late
         return PostDraft(text=text, dedup_key=key, visibility="public", spoiler_text=spoiler,
-                         language=self.texts.language, reply_to_key=reply_to, priority="alert")
+                         language=self.texts.language, reply_to_key=reply_to,
+                         priority="alert", expires_at=expires_at)
 
     def _end(self, out: Outcome, key: str, tracked: Tracked, reason: str,
              by: Alert | Cancellation | None, now: datetime, new_level: str = "") -> None:
@@ -112,8 +119,10 @@ class Machine:
             shown = dataclasses.replace(shown, expires=by.expires)
         text = self.texts.end_alert(shown, reason, tracked.alert.level, self.hashtags,
                                     new_level=new_level)
+        ended_at = max(now, shown.expires) if shown.expires is not None else now
         out.drafts.append(self._draft(text, f"{tracked.root}:end",
-                                      self.texts.spoiler(shown, end=True), tracked.root))
+                                      self.texts.spoiler(shown, end=True), tracked.root,
+                                      ended_at + END_NOTICE_TTL))
         sent = by.sent if by is not None else tracked.alert.sent
         out.deletes.append(STATE_PREFIX + key)
         out.writes[ENDED_PREFIX + key] = {"sent": max(sent, tracked.alert.sent).isoformat(),
@@ -192,7 +201,7 @@ class Machine:
         stamp = obs.sent.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
         root = f"weather:alert:{key}:{stamp}"
         out.drafts.append(self._draft(self.texts.new_alert(obs, self.hashtags), root,
-                                      self.texts.spoiler(obs), None))
+                                      self.texts.spoiler(obs), None, obs.expires))
         tracked = Tracked(root=root, alert=obs, source=source,
                           refs=[obs.identifier] if obs.identifier else [])
         out.writes[STATE_PREFIX + key] = tracked.to_json()
@@ -223,7 +232,8 @@ class Machine:
             updates = tracked.updates + 1
             out.drafts.append(self._draft(
                 self.texts.update_alert(obs, old.level, times_changed, self.hashtags),
-                f"{tracked.root}:update:{updates}", self.texts.spoiler(obs), tracked.root))
+                f"{tracked.root}:update:{updates}", self.texts.spoiler(obs), tracked.root,
+                obs.expires))
             out.writes[STATE_PREFIX + key] = Tracked(tracked.root, obs, source, updates,
                                                      refs).to_json()
             out.notes.append(("warning updated", {"key": key, "level": obs.level}))

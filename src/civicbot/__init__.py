@@ -10,6 +10,7 @@ from civicbot.bot import Bot
 from civicbot.channels import Channel, ChannelRefused, ChannelUnavailable, Progress, QueuedItem
 from civicbot.commands import Command, CommandContext
 from civicbot.config_types import (
+    ChannelNames,
     ConfigPath,
     CronExpression,
     Duration,
@@ -43,6 +44,7 @@ __all__ = [
     "AuthenticationError",
     "Bot",
     "Channel",
+    "ChannelNames",
     "ChannelRefused",
     "ChannelUnavailable",
     "CivicbotError",

@@ -263,6 +263,14 @@ class Bot:
                 PublishResult(draft=d, skipped="not for mastodon") for d in drafts]
 
     @property
+    def channel_names(self) -> tuple[str, ...]:
+        """``mastodon`` and the channels the plugins add (what ``channels: [...]`` may name)."""
+        relay = self._relay
+        if relay is not None:
+            return (MASTODON, *relay.channels)
+        return (MASTODON, *(channel.name for channel in self.hooks.channels(self)))
+
+    @property
     def channel_relay(self) -> ChannelRelay | None:
         """The queues of the other channels (None when no plugin adds a channel and the
         config names only ``mastodon``)."""

@@ -18,6 +18,7 @@ from typing import Any
 
 import structlog
 
+from civicbot import cli_report
 from civicbot.__about__ import __version__
 from civicbot.errors import AuthenticationError, CivicbotError, ConfigError, JobError, PluginError
 
@@ -92,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     from civicbot import cli_approvals
 
     _COMMANDS.update(cli_approvals.register(sub))
+
+    cli_report.add_parser(sub)
     return parser
 
 
@@ -247,6 +250,15 @@ def _parse_at(text: str, bot: Any) -> datetime:
     return when.replace(tzinfo=bot.timezone) if when.tzinfo is None else when
 
 
+def _channel_counts(store: Any, account: Any) -> dict[str, dict[str, int]]:
+    """Sent, pending and failed posts of the account's other channels (Bluesky...): the
+    channels its config names, and any plugin section with a queue in the store."""
+    names = {n for n in account.channels if n != "mastodon"} | {
+        s for s in account.plugins if store.count_posts(f"{account.name}#{s}")}
+    return {name: {state: store.count_posts(f"{account.name}#{name}", state)
+                   for state in ("sent", "pending", "failed")} for name in sorted(names)}
+
+
 def _status(args: argparse.Namespace) -> int:
     from civicbot.cli_migrate import open_config_store
     from civicbot.cluster_status import lease_fields, lease_line
@@ -266,6 +278,7 @@ def _status(args: argparse.Namespace) -> int:
                 "posts_sent": store.count_posts(account.name, "sent"),
                 "posts_pending": store.count_posts(account.name, "pending"),
                 "sources": store.kv_items(account.name, "sources"),
+                "channels": _channel_counts(store, account),
                 "last_posts": [
                     {"dedup_key": p.dedup_key, "status_id": p.status_id, "sent_at": p.sent_at}
                     for p in store.recent_posts(account.name, 5)
@@ -376,6 +389,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": _demo,
     "migrate": _migrate,
     "ask": _ask,
+    "report": cli_report.run,
 }
 
 

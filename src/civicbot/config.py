@@ -26,6 +26,7 @@ from pydantic import (
 
 from civicbot.cluster_config import ClusterConfig
 from civicbot.config_types import (
+    ChannelNames,
     ConfigPath,
     Duration,
     PluginConfig,
@@ -152,7 +153,7 @@ class AccountConfig(StrictModel):
     #: Plugins not to load for this account, on top of the top-level list.
     disable_plugins: list[str] = []
     #: Overrides the top-level ``channels`` for this account.
-    channels: list[str] | None = None
+    channels: ChannelNames | None = None
     #: Plugin sections of this account (they override top-level sections of the same name).
     plugins: dict[str, Any] = {}
 
@@ -179,7 +180,7 @@ class CoreConfig(StrictModel):
     dry_run: bool = False
     #: Where posts go when neither the post nor its job says: ``mastodon`` and the channels
     #: that plugins add (``bluesky``). Replies to residents always stay on Mastodon.
-    channels: list[str] = ["mastodon"]
+    channels: ChannelNames = ("mastodon",)
     #: Plugins never to load, by name (``weather``, ``core.pending``...).
     disable_plugins: list[str] = []
     stream: StreamConfig = StreamConfig()

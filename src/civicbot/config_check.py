@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from civicbot.errors import ConfigError, PluginError
 
 if TYPE_CHECKING:
-    from civicbot.config import Config
+    from civicbot.config import AccountSettings, Config
     from civicbot.hooks import CheckProblem
 
 
@@ -44,11 +44,53 @@ def check_accounts(config: Config) -> list[str]:
                 except Exception as exc:
                     problems.append(f"{config.filename}: job {job.id!r} of plugin {job.plugin!r}"
                                     f" cannot be scheduled ({job.schedule.describe()}): {exc}")
+            problems.extend(_unknown_channels(config, settings, bot.channel_names))
             for problem in bot.hooks.check_config(bot):
                 problems.append(_format(problem, config, settings.yaml_path, dotted))
         finally:
             store.close()
     return list(dict.fromkeys(problems))  # one line per problem, whatever the accounts
+
+
+def _unknown_channels(config: Config, settings: AccountSettings,
+                      known: tuple[str, ...]) -> list[str]:
+    """Every ``channels: [...]`` of the YAML this account reads (top level, the account's,
+    its plugin sections' jobs) that names a channel no plugin adds."""
+    from civicbot.yaml_source import dotted
+
+    raw = config.raw if isinstance(config.raw, dict) else {}
+    own: dict[str, object] = {}
+    roots: list[tuple[tuple[str | int, ...], object]] = [(("channels",), raw.get("channels"))]
+    if settings.yaml_path:
+        account = raw.get("accounts", [])[settings.yaml_path[1]]
+        own = account.get("plugins") or {} if isinstance(account, dict) else {}
+        roots.append(((*settings.yaml_path, "channels"),
+                      account.get("channels") if isinstance(account, dict) else None))
+    for section in settings.plugins:
+        if section in own:
+            roots.append(((*settings.yaml_path, "plugins", section), own[section]))
+        else:
+            roots.append((("plugins", section), (raw.get("plugins") or {}).get(section)))
+    found: list[str] = []
+
+    def walk(path: tuple[str | int, ...], node: object) -> None:
+        if path and path[-1] == "channels" and isinstance(node, list):
+            for i, name in enumerate(node):
+                if isinstance(name, str) and name not in known:
+                    key = (*path, i)
+                    found.append(f"{config.filename}:{config.line_of(key)}: {dotted(key)}: "
+                                 f"unknown channel {name!r} (known: {', '.join(known)}); "
+                                 "configure the plugin that adds it, or fix the name")
+        elif isinstance(node, dict):
+            for k, v in node.items():
+                walk((*path, k), v)
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk((*path, i), v)
+
+    for path, node in roots:
+        walk(path, node)
+    return found
 
 
 def _format(problem: CheckProblem, config: Config, prefix: tuple[str | int, ...],

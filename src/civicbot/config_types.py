@@ -94,6 +94,22 @@ StateLocation = Annotated[Path | str, PlainValidator(_state_location), PlainSeri
 TimeZoneName = Annotated[str, AfterValidator(_check_zone)]
 
 
+def _check_channels(value: tuple[str, ...]) -> tuple[str, ...]:
+    if not value:
+        raise ValueError("give at least one channel, e.g. [mastodon, bluesky] "
+                         "(leave the key out for the config's top-level channels)")
+    for name in value:
+        if not name.strip() or name != name.strip().lower():
+            raise ValueError(f"invalid channel name {name!r}: use lowercase names such as "
+                             "mastodon or bluesky")
+    return tuple(dict.fromkeys(value))
+
+
+#: The channels a job publishes on (``[mastodon, bluesky]``): a non-empty list of names; the
+#: names are checked against the channels the plugins add by ``civicbot check-config``.
+ChannelNames = Annotated[tuple[str, ...], AfterValidator(_check_channels)]
+
+
 class StrictModel(BaseModel):
     """A config model where unknown keys are errors (typos must not pass silently)."""
 

@@ -60,6 +60,8 @@ class PostDraft:
     #: "alert" (posted first, may use the rate budget kept back), "scheduled" or "reply"
     #: (posted last, delayed while the budget is low). ``bot.reply`` sets "reply".
     priority: Priority = "scheduled"
+    #: Id of the job that made the draft, for the engagement report (set by the host).
+    job: str = ""
     #: Channels to publish on (``("mastodon", "bluesky")``); ``None``: the job's, else the
     #: config's top-level ``channels``.
     channels: tuple[str, ...] | None = None

@@ -23,6 +23,7 @@ ENTRY_POINT_GROUP = "civicbot"
 BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("core.pending", "civicbot.builtin.pending"),
     ("core.approvals", "civicbot.builtin.approvals"),
+    ("core.engagement", "civicbot.builtin.engagement"),
 )
 
 log = structlog.get_logger("civicbot.plugins")

@@ -632,6 +632,7 @@ def draft_from_payload(key: str, payload: dict[str, Any]) -> PostDraft:
         media=[Media(Path(m["path"]), m.get("description", "")) for m in payload.get("media", [])],
         in_reply_to=payload.get("in_reply_to"), reply_to_key=payload.get("reply_to_key"),
         sensitive=bool(payload.get("sensitive")), source=payload.get("source", ""),
+        job=payload.get("job", ""),
         scheduled_at=datetime.fromisoformat(scheduled) if scheduled else None,
         priority=payload.get("priority") or "scheduled",
     )
@@ -669,6 +670,7 @@ def plan_parts(draft: PostDraft, limit: int) -> list[tuple[str, dict[str, Any]]]
             "pin": draft.pin and i == 0,
             "source": draft.source,
             "priority": draft.priority,
+            "job": draft.job,
             "last_part_key": keys[-1],
         }))
     return parts

@@ -270,7 +270,7 @@ class JobScheduler:
     def _tag(draft: Any, job: Job) -> PostDraft:
         if not isinstance(draft, PostDraft):
             raise JobError(f"job {job.id!r} returned {draft!r}, not a PostDraft")
-        tagged: PostDraft = draft
+        tagged: PostDraft = draft if draft.job else draft.replace(job=job.id)
         if tagged.channels is None and job.channels is not None:
             tagged = tagged.replace(channels=tuple(job.channels))
         return tagged if tagged.source else tagged.replace(source=job.plugin or job.id)

@@ -14,7 +14,7 @@ import sqlite3
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +71,24 @@ CREATE INDEX IF NOT EXISTS approvals_state ON approvals (state, run_time);
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     at TEXT NOT NULL, who TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS engagement_accounts (
+    account TEXT NOT NULL, day TEXT NOT NULL, taken_at TEXT NOT NULL,
+    followers INTEGER NOT NULL, following INTEGER NOT NULL, statuses INTEGER NOT NULL,
+    PRIMARY KEY (account, day)
+);
+CREATE TABLE IF NOT EXISTS engagement_posts (
+    account TEXT NOT NULL, status_id TEXT NOT NULL, created_at TEXT NOT NULL, url TEXT,
+    source TEXT NOT NULL, job TEXT NOT NULL, favourites INTEGER NOT NULL,
+    boosts INTEGER NOT NULL, replies INTEGER NOT NULL, is_reply INTEGER NOT NULL,
+    counted_on TEXT NOT NULL,
+    PRIMARY KEY (account, status_id)
+);
+CREATE INDEX IF NOT EXISTS engagement_posts_created ON engagement_posts (account, created_at);
+CREATE TABLE IF NOT EXISTS daily_counts (
+    account TEXT NOT NULL, day TEXT NOT NULL, category TEXT NOT NULL, name TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (account, day, category, name)
 );
 """
 
@@ -133,6 +151,42 @@ class AuditEntry:
     who: str
     action: str
     detail: str
+
+
+@dataclass(frozen=True)
+class AccountSnapshot:
+    """An account's counters on one day (the engagement snapshot; aggregate counts only)."""
+
+    day: date
+    taken_at: datetime
+    followers: int
+    following: int
+    statuses: int
+
+
+@dataclass(frozen=True)
+class PostEngagement:
+    """One of the account's posts and its counts when last snapshotted (``counted_on``).
+
+    ``source`` is the plugin that made it (``""`` for a post civicbot did not send), ``job``
+    the job that made it (``""`` when none); ``is_reply``: an answer to another account.
+    """
+
+    status_id: str
+    created_at: datetime
+    url: str | None
+    source: str
+    job: str
+    favourites: int
+    boosts: int
+    replies: int
+    is_reply: bool
+    counted_on: date
+
+    @property
+    def engagement(self) -> int:
+        """Favourites + boosts + replies."""
+        return self.favourites + self.boosts + self.replies
 
 
 class StateStore(ABC):
@@ -216,6 +270,36 @@ class StateStore(ABC):
     @abstractmethod
     def audit_entries(self, limit: int = 50) -> list[AuditEntry]:
         """The latest entries, newest first."""
+
+    # engagement (aggregate counts only: never who favourited, boosted or followed)
+    @abstractmethod
+    def sent_posts_since(self, account: str, since: datetime) -> list[PostRecord]:
+        """Posts recorded *sent* at or after ``since``, oldest first."""
+    @abstractmethod
+    def save_engagement(self, account: str, snapshot: AccountSnapshot,
+                        posts: list[PostEngagement]) -> None:
+        """Record a day's snapshot (replacing one of the same day) and the latest counts of
+        each post (replacing the previous ones), in one transaction."""
+    @abstractmethod
+    def last_snapshot(self, account: str) -> AccountSnapshot | None: ...
+    @abstractmethod
+    def snapshots(self, account: str, since: date) -> list[AccountSnapshot]:
+        """Snapshots of days on or after ``since``, oldest first."""
+    @abstractmethod
+    def post_engagement(self, account: str, since: datetime) -> list[PostEngagement]:
+        """Posts created at or after ``since`` with their last counts, oldest first."""
+    @abstractmethod
+    def add_daily_count(self, account: str, day: date, category: str, name: str,
+                        n: int = 1) -> None:
+        """Add ``n`` to the counter ``category``/``name`` of ``day`` (atomically)."""
+    @abstractmethod
+    def daily_counts(self, account: str, category: str,
+                     since: date) -> list[tuple[date, str, int]]:
+        """``(day, name, count)`` of a category for days on or after ``since``."""
+    @abstractmethod
+    def prune_engagement(self, account: str, before: date) -> int:
+        """Forget snapshots, post counts and daily counters older than ``before``; return how
+        many rows went."""
     @abstractmethod
     def close(self) -> None: ...
     # cluster (PostgreSQL): see civicbot.state_postgres
@@ -499,6 +583,94 @@ class SQLiteStateStore(StateStore):
                          (limit,))
         return [AuditEntry(*r) for r in rows]
 
+    # -- engagement --------------------------------------------------------------------------
+    def sent_posts_since(self, account: str, since: datetime) -> list[PostRecord]:
+        rows = self._all(f"SELECT {self._POST_COLS} FROM posts WHERE account=? AND state='sent'"
+                         " AND sent_at >= ? ORDER BY sent_at, seq",
+                         (account, since.astimezone(UTC).isoformat()))
+        return [self._post(r) for r in rows]
+
+    def save_engagement(self, account: str, snapshot: AccountSnapshot,
+                        posts: list[PostEngagement]) -> None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(
+                    "INSERT INTO engagement_accounts (account, day, taken_at, followers,"
+                    " following, statuses) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(account, day)"
+                    " DO UPDATE SET taken_at=excluded.taken_at, followers=excluded.followers,"
+                    " following=excluded.following, statuses=excluded.statuses",
+                    (account, snapshot.day.isoformat(),
+                     snapshot.taken_at.astimezone(UTC).isoformat(), snapshot.followers,
+                     snapshot.following, snapshot.statuses))
+                self._db.executemany(
+                    "INSERT INTO engagement_posts (account, status_id, created_at, url, source,"
+                    " job, favourites, boosts, replies, is_reply, counted_on) VALUES"
+                    " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(account, status_id) DO UPDATE"
+                    " SET url=excluded.url, source=excluded.source, job=excluded.job,"
+                    " favourites=excluded.favourites, boosts=excluded.boosts,"
+                    " replies=excluded.replies, counted_on=excluded.counted_on",
+                    [(account, p.status_id, p.created_at.astimezone(UTC).isoformat(), p.url,
+                      p.source, p.job, p.favourites, p.boosts, p.replies,
+                      int(p.is_reply), p.counted_on.isoformat()) for p in posts])
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
+
+    _SNAPSHOT_COLS = "day, taken_at, followers, following, statuses"
+
+    @staticmethod
+    def _snapshot(row: tuple[Any, ...]) -> AccountSnapshot:
+        return AccountSnapshot(date.fromisoformat(row[0]), datetime.fromisoformat(row[1]),
+                               int(row[2]), int(row[3]), int(row[4]))
+
+    def last_snapshot(self, account: str) -> AccountSnapshot | None:
+        row = self._one(f"SELECT {self._SNAPSHOT_COLS} FROM engagement_accounts WHERE"
+                        " account=? ORDER BY day DESC LIMIT 1", (account,))
+        return self._snapshot(row) if row else None
+
+    def snapshots(self, account: str, since: date) -> list[AccountSnapshot]:
+        rows = self._all(f"SELECT {self._SNAPSHOT_COLS} FROM engagement_accounts WHERE"
+                         " account=? AND day >= ? ORDER BY day", (account, since.isoformat()))
+        return [self._snapshot(r) for r in rows]
+
+    def post_engagement(self, account: str, since: datetime) -> list[PostEngagement]:
+        rows = self._all(
+            "SELECT status_id, created_at, url, source, job, favourites, boosts, replies,"
+            " is_reply, counted_on FROM engagement_posts WHERE account=? AND created_at >= ?"
+            " ORDER BY created_at, status_id", (account, since.astimezone(UTC).isoformat()))
+        return [PostEngagement(str(r[0]), datetime.fromisoformat(r[1]), r[2], str(r[3]),
+                               str(r[4]), int(r[5]), int(r[6]), int(r[7]),
+                               bool(r[8]), date.fromisoformat(r[9])) for r in rows]
+
+    def add_daily_count(self, account: str, day: date, category: str, name: str,
+                        n: int = 1) -> None:
+        self._exec("INSERT INTO daily_counts (account, day, category, name, count) VALUES"
+                   " (?, ?, ?, ?, ?) ON CONFLICT(account, day, category, name) DO UPDATE SET"
+                   " count=daily_counts.count + excluded.count",
+                   (account, day.isoformat(), category, name, n))
+
+    def daily_counts(self, account: str, category: str,
+                     since: date) -> list[tuple[date, str, int]]:
+        rows = self._all("SELECT day, name, count FROM daily_counts WHERE account=? AND"
+                         " category=? AND day >= ? ORDER BY day, name",
+                         (account, category, since.isoformat()))
+        return [(date.fromisoformat(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+    def prune_engagement(self, account: str, before: date) -> int:
+        cutoff = datetime(before.year, before.month, before.day, tzinfo=UTC).isoformat()
+        removed = 0
+        with self._lock:
+            for sql, arg in (
+                ("DELETE FROM engagement_accounts WHERE account=? AND day < ?",
+                 before.isoformat()),
+                ("DELETE FROM engagement_posts WHERE account=? AND created_at < ?", cutoff),
+                ("DELETE FROM daily_counts WHERE account=? AND day < ?", before.isoformat()),
+            ):
+                removed += int(self._db.execute(sql, (account, arg)).rowcount)
+        return removed
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
@@ -537,6 +709,11 @@ class AccountState:
     def post(self, dedup_key: str) -> PostRecord | None:
         """The record of a post by dedup key (``state`` is pending, sent or failed)."""
         return self.store.get_post(self.account, dedup_key)
+
+    def add_daily_count(self, category: str, name: str, day: date, n: int = 1) -> None:
+        """Count something that happened on ``day`` (e.g. which FAQ rule answered): aggregate
+        counts for ``civicbot report``, never who asked."""
+        self.store.add_daily_count(self.account, day, category, name, n)
 
     def was_posted(self, dedup_key: str) -> bool:
         record = self.post(dedup_key)

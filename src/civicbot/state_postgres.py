@@ -25,14 +25,21 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
 from civicbot.errors import CivicbotError, LeaseLostError
-from civicbot.state import ApprovalRecord, AuditEntry, PostRecord, StateStore
+from civicbot.state import (
+    AccountSnapshot,
+    ApprovalRecord,
+    AuditEntry,
+    PostEngagement,
+    PostRecord,
+    StateStore,
+)
 
 T = TypeVar("T")
 
@@ -114,6 +121,27 @@ CREATE INDEX approvals_state ON approvals (state, run_time);
 CREATE TABLE audit (
     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     at TEXT NOT NULL, who TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL
+);
+"""))
+
+MIGRATIONS.append((4, """
+CREATE TABLE engagement_accounts (
+    account TEXT NOT NULL, day TEXT NOT NULL, taken_at TEXT NOT NULL,
+    followers BIGINT NOT NULL, following BIGINT NOT NULL, statuses BIGINT NOT NULL,
+    PRIMARY KEY (account, day)
+);
+CREATE TABLE engagement_posts (
+    account TEXT NOT NULL, status_id TEXT NOT NULL, created_at TEXT NOT NULL, url TEXT,
+    source TEXT NOT NULL, job TEXT NOT NULL, favourites BIGINT NOT NULL,
+    boosts BIGINT NOT NULL, replies BIGINT NOT NULL, is_reply BOOLEAN NOT NULL,
+    counted_on TEXT NOT NULL,
+    PRIMARY KEY (account, status_id)
+);
+CREATE INDEX engagement_posts_created ON engagement_posts (account, created_at);
+CREATE TABLE daily_counts (
+    account TEXT NOT NULL, day TEXT NOT NULL, category TEXT NOT NULL, name TEXT NOT NULL,
+    count BIGINT NOT NULL,
+    PRIMARY KEY (account, day, category, name)
 );
 """))
 
@@ -507,6 +535,91 @@ class PostgresStateStore(StateStore):
                                   f" state = ANY(%s)".encode(),
                                   (*args, approval_id, list(expect)))
             return bool(cursor.rowcount)
+
+    # -- engagement (reports) -----------------------------------------------------------------
+    def sent_posts_since(self, account: str, since: datetime) -> list[PostRecord]:
+        rows = self._all(f"SELECT {self._POST_COLS} FROM posts WHERE account=%s AND"
+                         " state='sent' AND sent_at >= %s ORDER BY sent_at, seq",
+                         (account, since.astimezone(UTC)))
+        return [self._post(r) for r in rows]
+
+    def save_engagement(self, account: str, snapshot: AccountSnapshot,
+                        posts: list[PostEngagement]) -> None:
+        def save(conn: psycopg.Connection[Any]) -> None:
+            conn.execute(
+                "INSERT INTO engagement_accounts (account, day, taken_at, followers, following,"
+                " statuses) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (account, day)"
+                " DO UPDATE SET taken_at=excluded.taken_at, followers=excluded.followers,"
+                " following=excluded.following, statuses=excluded.statuses",
+                (account, snapshot.day.isoformat(), snapshot.taken_at.astimezone(UTC).isoformat(),
+                 snapshot.followers, snapshot.following, snapshot.statuses))
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO engagement_posts (account, status_id, created_at, url, source,"
+                    " job, favourites, boosts, replies, is_reply, counted_on) VALUES"
+                    " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT"
+                    " (account, status_id) DO UPDATE SET url=excluded.url,"
+                    " source=excluded.source, job=excluded.job, favourites=excluded.favourites,"
+                    " boosts=excluded.boosts, replies=excluded.replies,"
+                    " counted_on=excluded.counted_on",
+                    [(account, e.status_id, e.created_at.astimezone(UTC).isoformat(), e.url,
+                      e.source, e.job, e.favourites, e.boosts, e.replies, bool(e.is_reply),
+                      e.counted_on.isoformat()) for e in posts])
+
+        self._write(account, save)
+
+    _SNAPSHOT_COLS = "day, taken_at, followers, following, statuses"
+
+    @staticmethod
+    def _snapshot(row: tuple[Any, ...]) -> AccountSnapshot:
+        return AccountSnapshot(date.fromisoformat(row[0]), datetime.fromisoformat(row[1]),
+                               int(row[2]), int(row[3]), int(row[4]))
+
+    def last_snapshot(self, account: str) -> AccountSnapshot | None:
+        row = self._one(f"SELECT {self._SNAPSHOT_COLS} FROM engagement_accounts WHERE"
+                        " account=%s ORDER BY day DESC LIMIT 1", (account,))
+        return self._snapshot(row) if row else None
+
+    def snapshots(self, account: str, since: date) -> list[AccountSnapshot]:
+        rows = self._all(f"SELECT {self._SNAPSHOT_COLS} FROM engagement_accounts WHERE"
+                         " account=%s AND day >= %s ORDER BY day", (account, since.isoformat()))
+        return [self._snapshot(r) for r in rows]
+
+    def post_engagement(self, account: str, since: datetime) -> list[PostEngagement]:
+        rows = self._all(
+            "SELECT status_id, created_at, url, source, job, favourites, boosts, replies,"
+            " is_reply, counted_on FROM engagement_posts WHERE account=%s AND created_at >= %s"
+            " ORDER BY created_at, status_id", (account, since.astimezone(UTC).isoformat()))
+        return [PostEngagement(str(r[0]), datetime.fromisoformat(r[1]), r[2], str(r[3]),
+                               str(r[4]), int(r[5]), int(r[6]), int(r[7]),
+                               bool(r[8]), date.fromisoformat(r[9])) for r in rows]
+
+    def add_daily_count(self, account: str, day: date, category: str, name: str,
+                        n: int = 1) -> None:
+        self._exec(account, "INSERT INTO daily_counts (account, day, category, name, count)"
+                   " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (account, day, category, name)"
+                   " DO UPDATE SET count=daily_counts.count + excluded.count",
+                   (account, day.isoformat(), category, name, n))
+
+    def daily_counts(self, account: str, category: str,
+                     since: date) -> list[tuple[date, str, int]]:
+        rows = self._all("SELECT day, name, count FROM daily_counts WHERE account=%s AND"
+                         " category=%s AND day >= %s ORDER BY day, name",
+                         (account, category, since.isoformat()))
+        return [(date.fromisoformat(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+    def prune_engagement(self, account: str, before: date) -> int:
+        cutoff = datetime(before.year, before.month, before.day, tzinfo=UTC).isoformat()
+
+        def prune(conn: psycopg.Connection[Any]) -> int:
+            return sum(int(conn.execute(sql, (account, arg)).rowcount) for sql, arg in (
+                ("DELETE FROM engagement_accounts WHERE account=%s AND day < %s",
+                 before.isoformat()),
+                ("DELETE FROM engagement_posts WHERE account=%s AND created_at < %s", cutoff),
+                ("DELETE FROM daily_counts WHERE account=%s AND day < %s", before.isoformat()),
+            ))
+
+        return self._write(account, prune)
 
     # -- audit --------------------------------------------------------------------------------
     def add_audit(self, who: str, action: str, detail: str) -> None:

@@ -41,6 +41,9 @@ def format_status(item: dict[str, Any]) -> list[str]:
                    else "no notification handled yet")
     sent, pending = item.get("posts_sent", 0), item.get("posts_pending", 0)
     lines = [first, f"  {cursor_text}; posts sent {sent}, pending {pending}"]
+    for name, counts in (item.get("channels") or {}).items():
+        lines.append(f"  channel {name}: posts sent {counts.get('sent', 0)}, pending "
+                     f"{counts.get('pending', 0)}, failed {counts.get('failed', 0)}")
     for name, source in sorted((item.get("sources") or {}).items()):
         if isinstance(source, dict) and not source.get("ok", True):
             lines.append(f"  source {name} FAILING since {source.get('since')} "

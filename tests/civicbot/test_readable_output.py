@@ -53,8 +53,9 @@ def test_status_after_a_run_shows_real_values(tmp_path, capsys, civicbot_sandbox
     assert cursor is not None
     assert main(["status", "--config", str(cfg)]) == 0
     out = capsys.readouterr().out
-    first, second, *posts = out.splitlines()
+    first, server, second, *posts = out.splitlines()
     assert first.startswith("account default: stream stopped (sse) as of ")
+    assert server.startswith("  server mastodon ") and "characters" in server
     assert "last event none yet" not in first and "last event 20" in first
     assert second == f"  cursor at notification {cursor}; posts sent 2, pending 0"
     assert any(line.endswith("hello:1") for line in posts)
@@ -92,8 +93,10 @@ def test_the_demo_in_a_terminal_shows_no_log_line():
     assert result.stderr == ""
     lines = result.stdout.splitlines()
     assert lines[0].startswith("civicbot demo — a fake Mastodon instance")
-    # every line is the header, a box line, a blank line or the closing summary
+    # every line is the header, what the server supports, a box line, a blank line or the
+    # closing summary
+    assert sum(line.startswith("server mastodon ") for line in lines) == 1
     for line in lines[1:-1]:
-        assert line == "" or line[0] in "╭│╰", line
+        assert line == "" or line[0] in "╭│╰" or line.startswith("server mastodon "), line
     assert "posts published" in lines[-1]
     assert "scheduled on the instance" in result.stdout

@@ -138,7 +138,7 @@ def test_state_url_with_env_and_password_file(civicbot_postgres: object, tmp_pat
     assert config.core.cluster.lease_ttl.total_seconds() == 5
     assert main(["migrate", "--config", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "applied schema versions 1, 2, 3" in out and TEST_PASSWORD not in out
+    assert "applied schema versions 1, 2, 3, 4" in out and TEST_PASSWORD not in out
     assert main(["migrate", "--config", str(path)]) == 0
     assert "already up to date" in capsys.readouterr().out
     assert main(["pause", "--config", str(path)]) == 0

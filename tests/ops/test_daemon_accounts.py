@@ -92,7 +92,8 @@ def test_same_dedup_key_and_job_id_are_per_account(tmp_path: Path,
     try:
         when = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Europe/Paris"))
         for bot in daemon.bots:
-            assert sorted(bot.jobs) == ["alert", "bulletin", "core.approvals", "core.retry-pending", "digest"]
+            assert sorted(bot.jobs) == ["alert", "bulletin", "core.approvals", "core.engagement",
+                                        "core.retry-pending", "digest"]
             bot.scheduler.run(bot.scheduler.get("bulletin"), when)
         # the second run of the same key in the same account is a no-op
         daemon.bot("ville").scheduler.run(daemon.bot("ville").scheduler.get("bulletin"), when)

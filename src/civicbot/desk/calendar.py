@@ -17,7 +17,7 @@ from civicbot.approvals import (
     draft_from_json,
     upcoming_runs,
 )
-from civicbot.preview import PreviewPost, preview_posts
+from civicbot.preview import PreviewPost, channel_previews, preview_posts
 
 if TYPE_CHECKING:
     from civicbot.bot import Bot
@@ -43,6 +43,14 @@ class Entry:
     every: str | None = None
 
     @property
+    def variants(self) -> list[tuple[str, list[PreviewPost]]]:
+        """The posts channel by channel (Mastodon first, then Bluesky...), in order."""
+        out: dict[str, list[PreviewPost]] = {}
+        for post in self.posts:
+            out.setdefault(post.channel, []).append(post)
+        return list(out.items())
+
+    @property
     def desk(self) -> bool:
         return self.job_id.startswith(DESK_JOB_PREFIX)
 
@@ -57,7 +65,18 @@ def _describe_every(job: Job) -> str | None:
 
 
 def _preview(bot: Bot, drafts: Iterable[Any]) -> list[PreviewPost]:
-    return preview_posts(bot, list(drafts))
+    """The Mastodon posts, then each other channel's variant (as residents there see it)."""
+    wanted = list(drafts)
+    posts = preview_posts(bot, wanted)
+    for variant in channel_previews(bot, wanted):
+        post = variant.post
+        posts.append(PreviewPost(
+            text=str(post.get("text", "")), visibility="public", spoiler_text="",
+            language=(post.get("langs") or [None])[0], in_reply_to=None,
+            media=[{"path": str(m.get("path")), "description": str(m.get("alt"))}
+                   for m in post.get("images") or []],
+            dedup_key=variant.dedup_key, scheduled_at=None, channel=variant.channel))
+    return posts
 
 
 class PreviewCache:

@@ -76,7 +76,16 @@ class AccountsRestMixin(SandboxState):
         return Response(200, account) if account else error_response(404)
 
     def _account_statuses(self, req: HttpRequest, account_id: str) -> Response:
-        found = [s for s in self._statuses_by_id.values() if s["account"]["id"] == account_id]
+        max_id = self._id_param(req, "max_id")
+        since_id = self._id_param(req, "since_id")
+        no_replies = str(req.query.get("exclude_replies", "")).lower() in {"1", "true"}
+        found = [
+            s for s in self._statuses_by_id.values()
+            if s["account"]["id"] == account_id
+            and (max_id is None or id_sort_key(s["id"]) < max_id)
+            and (since_id is None or id_sort_key(s["id"]) > since_id)
+            and not (no_replies and s["in_reply_to_id"])
+        ]
         found.sort(key=lambda s: id_sort_key(s["id"]), reverse=True)
         return Response(200, found[: self._limit(req, 20, 40)])
 

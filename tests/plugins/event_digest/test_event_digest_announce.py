@@ -82,4 +82,4 @@ def test_reminder_before_the_event_is_posted_once(civicbot_make_bot: Callable[..
 
 def test_announcements_are_off_by_default(civicbot_make_bot: Callable[..., Bot]) -> None:
     bot = make(civicbot_make_bot, str(EXAMPLES / "ville.ics"))
-    assert sorted(bot.jobs) == ["core.approvals", "core.retry-pending"]
+    assert sorted(bot.jobs) == ["core.approvals", "core.engagement", "core.retry-pending"]

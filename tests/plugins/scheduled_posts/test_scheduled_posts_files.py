@@ -45,8 +45,8 @@ thread:
                "Bonne rentrée à tous les élèves !")
     write_post(posts, "_brouillon.md", "at: 2026-05-01T10:00:00+02:00", "Pas encore prêt.")
     bot = civicbot_make_bot(plugins=[plugin], config=config(posts_dir=str(posts)))
-    assert sorted(bot.jobs) == ["core.approvals", "core.retry-pending", "fete-musique", "rentree-scolaire",
-                                "scheduled_posts.reload"]
+    assert sorted(bot.jobs) == ["core.approvals", "core.engagement", "core.retry-pending",
+                                "fete-musique", "rentree-scolaire", "scheduled_posts.reload"]
     assert bot.jobs["scheduled_posts.reload"].schedule.every == timedelta(seconds=10)
     bot.start()
     bot.scheduler.run(bot.jobs["fete-musique"], paris(2026, 6, 21, 10, 0))
@@ -73,7 +73,8 @@ def test_bad_files_are_reported_by_name_and_the_others_still_go_out(civicbot_san
     with capture_logs() as logs:
         bot = civicbot_make_bot(plugins=[plugin], config=config(posts_dir=str(posts)))
         jobs = sorted(bot.jobs)
-    assert jobs == ["bon", "core.approvals", "core.retry-pending", "scheduled_posts.reload"]
+    assert jobs == ["bon", "core.approvals", "core.engagement", "core.retry-pending",
+                    "scheduled_posts.reload"]
     errors = _errors(logs)
     assert sorted(errors) == ["casse.md", "doublon.md", "inconnu.md", "pas-de-front-matter.md",
                               "sans-alt.md"]
