@@ -24,7 +24,7 @@ from civicbot.jobs import Job
 from civicbot.plugins import CivicbotPluginManager, make_plugin_manager
 from civicbot.publisher import Publisher, PublishResult
 from civicbot.server import ServerInfo
-from civicbot.state import AccountState, SQLiteStateStore, StateStore
+from civicbot.state import AccountState, SQLiteStateStore, StateStore, open_state_store
 
 if TYPE_CHECKING:
     from civicbot.channels import ChannelRelay
@@ -51,6 +51,11 @@ def secret_values(value: Any) -> list[str]:
     if isinstance(value, list | tuple):
         return [s for item in value for s in secret_values(item)]
     return []
+
+
+def _password(settings: AccountSettings) -> str | None:
+    secret = settings.core.state_password
+    return secret.get_secret_value() if secret is not None else None
 
 
 class Bot:
@@ -143,7 +148,8 @@ class Bot:
         self._owns_store = store is None
         if store is None:
             # a dry run never touches the real state: it works on a throw-away copy in memory
-            store = SQLiteStateStore(":memory:" if dry_run else settings.core.state)
+            store = (SQLiteStateStore(":memory:") if dry_run else
+                     open_state_store(settings.core.state, password=_password(settings)))
         self.state = AccountState(store, self.name)
         self.sandbox: SandboxInstance | None = None
         self._client: Mastodon | None = None

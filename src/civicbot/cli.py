@@ -76,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
         pause.add_argument("--config", required=True, type=Path)
         pause.add_argument("--account", default=None, help="one account (default: all)")
 
+    from civicbot import cli_migrate
+
+    cli_migrate.add_parser(sub)
+
     from civicbot.cli_ask import add_parser as add_ask
 
     add_ask(sub)
@@ -256,11 +260,12 @@ def _channel_counts(store: Any, account: Any) -> dict[str, dict[str, int]]:
 
 
 def _status(args: argparse.Namespace) -> int:
+    from civicbot.cli_migrate import open_config_store
+    from civicbot.cluster_status import lease_fields, lease_line
     from civicbot.config import load_config
-    from civicbot.state import SQLiteStateStore
 
     config = load_config(args.config)
-    store = SQLiteStateStore(config.core.state)
+    store = open_config_store(config)
     try:
         report: list[dict[str, Any]] = []
         for account in config.accounts:
@@ -278,6 +283,7 @@ def _status(args: argparse.Namespace) -> int:
                     {"dedup_key": p.dedup_key, "status_id": p.status_id, "sent_at": p.sent_at}
                     for p in store.recent_posts(account.name, 5)
                 ],
+                **lease_fields(store, account.name),
             })
     finally:
         store.close()
@@ -288,6 +294,8 @@ def _status(args: argparse.Namespace) -> int:
 
     for item in report:
         lines = format_status(item)
+        if lease_line(item):
+            lines.insert(2, str(lease_line(item)))
         if item.get("server"):
             lines.insert(1, f"  {server_line(item['server'], (item['health'] or {}).get('transport'))}")
         print("\n".join(lines))
@@ -303,14 +311,15 @@ def server_line(server: dict[str, Any], transport: str | None) -> str:
 
 def _set_paused(args: argparse.Namespace) -> int:
     """Write the pause flag in the state store: a running daemon reads it before every post."""
+    from civicbot.cli_migrate import open_config_store
     from civicbot.config import load_config
-    from civicbot.state import AccountState, SQLiteStateStore
+    from civicbot.state import AccountState
 
     config = load_config(args.config)
     paused = args.command == "pause"
     names = [config.account(args.account).name] if args.account else \
         [a.name for a in config.accounts]
-    store = SQLiteStateStore(config.core.state)
+    store = open_config_store(config)
     try:
         for name in names:
             core = AccountState(store, name).namespace("core")
@@ -361,6 +370,12 @@ def _demo(args: argparse.Namespace) -> int:
     return code
 
 
+def _migrate(args: argparse.Namespace) -> int:
+    from civicbot.cli_migrate import run
+
+    return run(args)
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": _run,
     "check-config": _check_config,
@@ -372,6 +387,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "pause": _set_paused,
     "resume": _set_paused,
     "demo": _demo,
+    "migrate": _migrate,
     "ask": _ask,
     "report": cli_report.run,
 }

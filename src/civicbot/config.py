@@ -24,11 +24,13 @@ from pydantic import (
     model_validator,
 )
 
+from civicbot.cluster_config import ClusterConfig
 from civicbot.config_types import (
     ChannelNames,
     ConfigPath,
     Duration,
     PluginConfig,
+    StateLocation,
     StrictModel,
     TimeZoneName,
     secrets_from_files,
@@ -167,8 +169,13 @@ class CoreConfig(StrictModel):
     timezone: TimeZoneName = "Europe/Paris"
     #: Language of posts and replies (``fr`` or ``en``), sent as each post's language tag.
     language: str = "fr"
-    #: The SQLite state store.
-    state: ConfigPath = Path("civicbot.sqlite3")
+    #: The state store: an SQLite file (one daemon), or a ``postgresql://`` URL shared by
+    #: several daemons (see ``cluster``).
+    state: StateLocation = Path("civicbot.sqlite3")
+    #: The PostgreSQL password, when not in the URL (better: ``state_password_file``).
+    state_password: SecretStr | None = None
+    #: How daemons sharing a PostgreSQL state split the accounts.
+    cluster: ClusterConfig = ClusterConfig()
     #: Log posts instead of sending them (like ``civicbot run --dry-run``).
     dry_run: bool = False
     #: Where posts go when neither the post nor its job says: ``mastodon`` and the channels
@@ -191,6 +198,11 @@ class CoreConfig(StrictModel):
         if value is None:
             return {} if info.field_name == "plugins" else []
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _password_file(cls, data: Any, info: ValidationInfo) -> Any:
+        return secrets_from_files(cls, data, info)
 
     @model_validator(mode="after")
     def _one_form(self) -> CoreConfig:

@@ -13,6 +13,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     PlainSerializer,
+    PlainValidator,
     SecretStr,
     ValidationInfo,
     model_validator,
@@ -72,6 +73,23 @@ CronExpression = Annotated[str, BeforeValidator(check_cron)]
 WebUrl = Annotated[str, BeforeValidator(check_web_url)]
 #: A path; relative paths are resolved against the config file's folder.
 ConfigPath = Annotated[Path, AfterValidator(_resolve_path)]
+
+
+def _state_location(value: Any, info: ValidationInfo) -> Path | str:
+    if isinstance(value, str) and value.startswith(("postgresql://", "postgres://")):
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value)
+        if not parts.hostname and "host=" not in parts.query:
+            raise ValueError("a postgresql:// URL needs a host: postgresql://user@host/db")
+        return value
+    if not isinstance(value, str | Path):
+        raise ValueError("expected a file path or a postgresql:// URL")
+    return _resolve_path(Path(value), info)
+
+
+#: The state store: an SQLite file path, or a ``postgresql://user@host:port/db`` URL.
+StateLocation = Annotated[Path | str, PlainValidator(_state_location), PlainSerializer(str)]
 #: An IANA time zone name such as ``Europe/Paris``.
 TimeZoneName = Annotated[str, AfterValidator(_check_zone)]
 

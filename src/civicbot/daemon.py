@@ -15,17 +15,22 @@ import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import structlog
 
 from civicbot.bot import Bot
 from civicbot.config import Config, load_config
-from civicbot.errors import AuthenticationError, CivicbotError
+from civicbot.errors import AuthenticationError, CivicbotError, LeaseLostError
 from civicbot.logging import ensure_logging
 from civicbot.metrics import METRICS_PLUGIN, ReplyCounter
 from civicbot.plugins import make_plugin_manager
-from civicbot.state import SQLiteStateStore, StateStore
+from civicbot.state import SQLiteStateStore, StateStore, is_postgres_url, open_state_store
+from civicbot.state_lock import StateFileLock
+
+if TYPE_CHECKING:
+    from civicbot.cluster import LeaseManager
 
 #: How often the daemon looks for a pause written by another process, to log it.
 PAUSE_CHECK_SECONDS = 1.0
@@ -44,16 +49,30 @@ class Daemon:
         self.log = structlog.get_logger("civicbot.daemon").bind(account="*")
         for warning in config.warnings:
             self.log.warning("configuration warning", detail=warning)
-        self.store: StateStore = SQLiteStateStore(":memory:" if self.dry_run
-                                                  else config.core.state)
+        self.store: StateStore = _open_store(config, self.dry_run)
+        self._state_lock: StateFileLock | None = None
         self.reply_counter = ReplyCounter()
         # entry points are scanned and loaded once for every account (not once per account)
         disabled = set.intersection(*(set(a.disable_plugins) for a in config.accounts))
         found = _entry_point_plugins(self.log, disabled) if load_entry_points else []
         extra = [*found, *plugins, (METRICS_PLUGIN, self.reply_counter)]
-        self.bots = [Bot.from_settings(s, plugins=extra, dry_run=self.dry_run, store=self.store,
-                                       load_entry_points=False)
-                     for s in config.accounts]
+        self._extra_plugins = extra
+        #: With a PostgreSQL state, the leases of this daemon's share of the accounts (and
+        #: :attr:`bots` holds only the accounts it serves now); ``None`` otherwise.
+        self.leases: LeaseManager | None = None
+        if is_postgres_url(config.core.state) and not self.dry_run:
+            from civicbot.cluster import LeaseManager
+
+            self.leases = LeaseManager(self.store, [a.name for a in config.accounts],  # type: ignore[arg-type]
+                                       config.core.cluster, on_acquire=self._on_lease,
+                                       on_lose=self._on_lease_lost, log=self.log)
+            self.bots: list[Bot] = []
+        else:
+            self.bots = [Bot.from_settings(s, plugins=extra, dry_run=self.dry_run,
+                                           store=self.store, load_entry_points=False)
+                         for s in config.accounts]
+        self._bots_lock = threading.Lock()
+        self._starting: dict[str, threading.Thread] = {}
         self.failed: dict[str, BaseException] = {}
         self._stop = threading.Event()
         self._stopped = False
@@ -89,13 +108,25 @@ class Daemon:
         """Start the endpoint and every account (in parallel); return once each has started
         or failed. Streams connect in the background (see :meth:`wait_ready`)."""
         self.started_at = time.monotonic()
+        if isinstance(self.store, SQLiteStateStore) and str(self.config.core.state) != ":memory:" \
+                and not self.dry_run and self._state_lock is None:
+            # SQLite serves one daemon: a second one on the same file is refused
+            self._state_lock = StateFileLock(self.config.core.state).acquire()
         if self.http_address:
             from civicbot.http import make_server
 
             self._http = make_server(self, self.http_address)
             self._http.start()
-        self.log.info("daemon starting", accounts=[b.name for b in self.bots],
+        self.log.info("daemon starting", accounts=[a.name for a in self.config.accounts],
                       dry_run=self.dry_run)
+        if self.leases is not None:
+            self.log.info("sharing the accounts through leases", owner=self.leases.owner,
+                          lease_ttl=self.leases.ttl)
+            self.leases.start()
+            self._monitor = threading.Thread(target=self._watch, daemon=True,
+                                             name="civicbot-daemon-monitor")
+            self._monitor.start()
+            return
         threads = [threading.Thread(target=self._start_bot, args=(bot,), daemon=True,
                                     name=f"civicbot-start-{bot.name}") for bot in self.bots]
         for thread in threads:
@@ -111,6 +142,58 @@ class Daemon:
             bot.start()
         except Exception as exc:  # one account's failure or bug never stops the others
             self._fail(bot, exc, "account failed to start; the others go on")
+
+    # -- leases (PostgreSQL state) ------------------------------------------------------------
+    def _on_lease(self, account: str, epoch: int) -> None:
+        """This daemon now holds ``account``: fence its writes, then build and start its bot on
+        a thread of its own (the lease heartbeat never waits for a bot)."""
+        assert self.leases is not None
+        self.store.fence(account, self.leases.owner, epoch)  # type: ignore[attr-defined]
+        if self._stop.is_set():
+            return
+        starting = threading.Thread(target=self._start_leased, args=(account,), daemon=True,
+                                    name=f"civicbot-start-{account}")
+        self._starting[account] = starting
+        starting.start()
+
+    def _start_leased(self, account: str) -> None:
+        assert self.leases is not None
+        for _attempt in range(3):
+            bot = Bot.from_settings(self.config.account(account), plugins=self._extra_plugins,
+                                    dry_run=self.dry_run, store=self.store,
+                                    load_entry_points=False)
+            with self._bots_lock:
+                self.bots = [*(b for b in self.bots if b.name != account), bot]
+                self.failed.pop(account, None)
+            try:
+                bot.start()
+                return
+            except LeaseLostError as exc:
+                # the lease ran out while the bot started (a starved process): once the next
+                # heartbeat renewed it, start again; if it was taken, the heartbeat stops us
+                bot.log.warning("lease lost while starting; retrying after a heartbeat",
+                                error=str(exc))
+                self._stop_bot(bot)
+                if self._stop.wait(self.leases.interval) or account not in self.leases.held:
+                    return
+            except Exception as exc:  # one account's failure or bug never stops the others
+                self._fail(bot, exc, "account failed to start; the others go on")
+                return
+        # still no luck: give the account back; a daemon with room takes it again
+        threading.Thread(target=self.leases.give_back, args=(account,), daemon=True).start()
+
+    def _on_lease_lost(self, account: str) -> None:
+        """``account`` is no longer ours (or is given to another daemon): stop its bot. Its
+        writes stay fenced, so nothing it still tries is written or posted."""
+        with self._bots_lock:
+            gone = [b for b in self.bots if b.name == account]
+            self.bots = [b for b in self.bots if b.name != account]
+            self.failed.pop(account, None)
+        starting = self._starting.pop(account, None)
+        if starting is not None:
+            starting.join(30)  # never stop a bot half-way through its start
+        for bot in gone:
+            self._stop_bot(bot)
 
     def _fail(self, bot: Bot, exc: BaseException, message: str) -> None:
         if bot.name in self.failed:
@@ -146,7 +229,7 @@ class Daemon:
                     self._ready.set()
                     self.log.info("every stream connected", seconds=round(self.ready_after, 3),
                                   failed=sorted(self.failed))
-            if self.failed and len(self.failed) == len(self.bots):
+            if self.failed and len(self.failed) == len(self.bots) and self.leases is None:
                 self._ready.set()
             if time.monotonic() >= next_pause_check:  # `civicbot pause` from another process
                 next_pause_check = time.monotonic() + PAUSE_CHECK_SECONDS
@@ -178,12 +261,12 @@ class Daemon:
         try:
             self.start()
             while not self._stop.wait(0.5):
-                if self.failed and len(self.failed) == len(self.bots):
+                if self.failed and len(self.failed) == len(self.bots) and self.leases is None:
                     self.log.error("every account failed; stopping")
                     break
         finally:
             self.stop()
-        if self.failed and len(self.failed) == len(self.bots):
+        if self.failed and len(self.failed) == len(self.bots) and self.leases is None:
             error = next(iter(self.failed.values())) if len(self.bots) == 1 else None
             if isinstance(error, AuthenticationError):
                 raise error
@@ -196,6 +279,10 @@ class Daemon:
                 return
             self._stopped = True
         self._stop.set()
+        if self.leases is not None:
+            self.leases.halt()  # no lease taken while the bots stop
+            for starting in list(self._starting.values()):
+                starting.join(30)
         threads = [threading.Thread(target=self._stop_bot, args=(bot,), daemon=True)
                    for bot in self.bots]
         for thread in threads:
@@ -204,10 +291,15 @@ class Daemon:
             thread.join(30)
         if self._monitor is not None:
             self._monitor.join(2)
+        if self.leases is not None:
+            self.leases.stop()  # after the bots stopped: the next owner never overlaps
         if self._http is not None:
             self._http.stop()
             self._http = None
         self.store.close()
+        if self._state_lock is not None:
+            self._state_lock.release()
+            self._state_lock = None
         self.log.info("daemon stopped")
 
     # -- health -------------------------------------------------------------------------------
@@ -249,6 +341,22 @@ class Daemon:
                 entry["stream"] = health
             report[bot.name] = entry
         return report
+
+
+def _open_store(config: Config, dry_run: bool) -> StateStore:
+    """The daemon's state store (a throw-away one in memory for a dry run)."""
+    if dry_run:
+        return SQLiteStateStore(":memory:")
+    from civicbot.logging import REDACTOR
+
+    secret = config.core.state_password
+    password = secret.get_secret_value() if secret is not None else None
+    if password:
+        REDACTOR.add(password)
+    url_password = urlsplit(str(config.core.state)).password
+    if url_password:
+        REDACTOR.add(url_password)
+    return open_state_store(config.core.state, password=password)
 
 
 def _entry_point_plugins(log: Any, disabled: set[str]) -> list[tuple[str, Any]]:

@@ -47,5 +47,14 @@ class JobError(CivicbotError):
     """A job could not build its posts (for example every source of a digest failed)."""
 
 
+class LeaseLostError(PublishError):
+    """This daemon no longer holds the account's lease (another daemon took it over): nothing
+    is written or posted for that account; the draft stays pending for the new owner."""
+
+
+class StateInUseError(CivicbotError):
+    """Another daemon already uses this SQLite state file (SQLite is single-process)."""
+
+
 class StateError(CivicbotError):
     """The state file is empty or damaged: starting would forget what was posted and answered."""

@@ -168,6 +168,10 @@ def make_registry(daemon: Daemon) -> CollectorRegistry:
 
     registry = CollectorRegistry(auto_describe=False)
     registry.register(cast("Collector", DaemonCollector(daemon)))
+    if daemon.leases is not None:
+        from civicbot.cluster_status import LeaseCollector
+
+        registry.register(cast("Collector", LeaseCollector(daemon.leases)))
     ProcessCollector(registry=registry)
     return registry
 

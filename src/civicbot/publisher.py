@@ -510,6 +510,8 @@ class Publisher:
                 self.bot.state.store.mark_failed(self.bot.name, key, error)
                 self.log.error("post refused by the instance", dedup_key=key, error=error)
                 return None
+        # fencing: in a cluster, a daemon that lost the account's lease posts nothing
+        self.bot.state.store.check_lease(self.bot.name)
         try:
             media_ids = [self._upload(m) for m in payload.get("media", [])]
             scheduled_at = payload.get("scheduled_at")

@@ -1,8 +1,9 @@
 """The state store: what the bot did and where it stopped, surviving restarts and ``kill -9``.
 
-:class:`StateStore` is the interface (so a PostgreSQL store can follow); :class:`SQLiteStateStore`
-the default, in WAL mode. Every record is scoped by account name, so several accounts share one
-file without sharing dedup keys or cursors.
+:class:`StateStore` is the interface; :class:`SQLiteStateStore` the default, in WAL mode, for one
+process; :class:`~civicbot.state_postgres.PostgresStateStore` (``state: postgresql://...``) for
+several daemons sharing the accounts (:func:`open_state_store` picks one). Every record is scoped
+by account name, so several accounts share one file without sharing dedup keys or cursors.
 """
 
 from __future__ import annotations
@@ -301,6 +302,12 @@ class StateStore(ABC):
         many rows went."""
     @abstractmethod
     def close(self) -> None: ...
+    # cluster (PostgreSQL): see civicbot.state_postgres
+    def check_lease(self, account: str) -> None:
+        """Raise :class:`~civicbot.errors.LeaseLostError` when this process may no longer
+        write or post for ``account`` (another daemon holds its lease); a single-process store
+        has no leases."""
+        return None
 
 
 class SQLiteStateStore(StateStore):
@@ -711,3 +718,19 @@ class AccountState:
     def was_posted(self, dedup_key: str) -> bool:
         record = self.post(dedup_key)
         return record is not None and record.state == "sent"
+
+
+def is_postgres_url(location: str | Path) -> bool:
+    """True for ``postgresql://...`` (or ``postgres://...``) state locations."""
+    return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
+
+
+def open_state_store(location: str | Path, *, password: str | None = None) -> StateStore:
+    """The store of a config's ``state:``: a PostgreSQL URL or an SQLite file (``:memory:``).
+
+    psycopg is imported only for a PostgreSQL URL."""
+    if is_postgres_url(location):
+        from civicbot.state_postgres import PostgresStateStore
+
+        return PostgresStateStore(str(location), password=password)
+    return SQLiteStateStore(location)

@@ -1,18 +1,45 @@
-"""The SQLite state store: records survive a reopen and a kill -9."""
+"""The state stores (SQLite and PostgreSQL, every test against both): records survive a reopen
+and a kill -9."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from civicbot.state import AccountState, SQLiteStateStore
+import pytest
+
+from civicbot.state import AccountState, StateStore, open_state_store
 
 
-def test_posts_lifecycle_and_order(tmp_path: Path):
-    store = SQLiteStateStore(tmp_path / "s.sqlite3")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a store lives: an SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "s.sqlite3")
+    url: str = request.getfixturevalue("civicbot_postgres_url")
+    return url
+
+
+@pytest.fixture
+def open_store(state_location: str) -> Iterator[Callable[[], StateStore]]:
+    """Open (or reopen) the store at :func:`state_location`; every one is closed at the end."""
+    opened: list[StateStore] = []
+
+    def make() -> StateStore:
+        opened.append(open_state_store(state_location))
+        return opened[-1]
+
+    yield make
+    for store in opened:
+        store.close()
+
+
+def test_posts_lifecycle_and_order(open_store: Callable[[], StateStore]):
+    store = open_store()
     store.add_pending("ville", [("a", {"text": "A"}), ("b", {"text": "B"})])
     store.add_pending("ville", [("a", {"text": "changed"})])  # existing keys are kept
     assert [p.dedup_key for p in store.pending_posts("ville")] == ["a", "b"]
@@ -27,8 +54,8 @@ def test_posts_lifecycle_and_order(tmp_path: Path):
     store.close()
 
 
-def test_kv_namespaces_and_cursor(tmp_path: Path):
-    store = SQLiteStateStore(tmp_path / "s.sqlite3")
+def test_kv_namespaces_and_cursor(open_store: Callable[[], StateStore]):
+    store = open_store()
     weather = AccountState(store, "ville").namespace("weather")
     weather.set("FRB05:orages", {"level": "orange"})
     assert weather.get("FRB05:orages") == {"level": "orange"}
@@ -45,12 +72,11 @@ def test_kv_namespaces_and_cursor(tmp_path: Path):
     assert store.get_job_run("ville", "semaine") == (when, "ok")
 
 
-def test_survives_kill_9(tmp_path: Path):
-    path = tmp_path / "state.sqlite3"
+def test_survives_kill_9(state_location: str, open_store: Callable[[], StateStore]):
     script = textwrap.dedent(f"""
         import os, signal
-        from civicbot.state import SQLiteStateStore
-        store = SQLiteStateStore({str(path)!r})
+        from civicbot.state import open_state_store
+        store = open_state_store({state_location!r})
         store.add_pending("ville", [("k1", {{"text": "pending"}})])
         store.mark_notification("ville", "77", cursor="77")
         store.kv_set("ville", "core", "paused", True)
@@ -58,17 +84,17 @@ def test_survives_kill_9(tmp_path: Path):
     """)
     result = subprocess.run([sys.executable, "-c", script], check=False)
     assert result.returncode == -9
-    store = SQLiteStateStore(path)
+    store = open_store()
     assert [p.dedup_key for p in store.pending_posts("ville")] == ["k1"]
     assert store.get_cursor("ville", "notifications") == "77"
     assert store.kv_get("ville", "core", "paused") is True
     store.close()
 
 
-def test_prune_seen_forgets_only_old_records(tmp_path: Path):
+def test_prune_seen_forgets_only_old_records(open_store: Callable[[], StateStore]):
     import time_machine
 
-    store = SQLiteStateStore(tmp_path / "s.sqlite3")
+    store = open_store()
     with time_machine.travel(datetime(2026, 1, 1, tzinfo=UTC), tick=False):
         store.mark_notification("ville", "1", cursor="1")
     with time_machine.travel(datetime(2026, 3, 1, tzinfo=UTC), tick=False):
@@ -79,10 +105,10 @@ def test_prune_seen_forgets_only_old_records(tmp_path: Path):
     assert store.get_cursor("ville", "notifications") == "2"
 
 
-def test_approval_queue_audit_and_failed_posts(tmp_path: Path):
+def test_approval_queue_audit_and_failed_posts(open_store: Callable[[], StateStore]):
     from datetime import timedelta, timezone
 
-    store = SQLiteStateStore(tmp_path / "s.db")
+    store = open_store()
     paris = timezone(timedelta(hours=1))
     when = datetime(2026, 12, 7, 8, 0, tzinfo=paris)
     first = store.add_approval("ville", "semaine", when, [{"text": "a", "dedup_key": "k"}])

@@ -111,3 +111,28 @@ def civicbot_make_bot(
     finally:
         for bot in bots:
             bot.stop()
+
+
+@pytest.fixture(scope="session")
+def civicbot_postgres() -> Iterator[Any]:
+    """A throw-away PostgreSQL server for the whole session
+    (:class:`~civicbot.testing.postgres.ThrowawayPostgres`); the test is skipped when the
+    server binaries (Debian's ``postgresql`` package) or psycopg are missing."""
+    from civicbot.testing.postgres import ThrowawayPostgres, find_pg_bin
+
+    if find_pg_bin() is None:
+        pytest.skip("PostgreSQL server binaries not found (apt-get install postgresql, or set "
+                    "CIVICBOT_PG_BIN)")
+    pytest.importorskip("psycopg", reason="psycopg is not installed (pip install psycopg)")
+    server = ThrowawayPostgres().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def civicbot_postgres_url(civicbot_postgres: Any) -> str:
+    """The URL of a new, empty database on :func:`civicbot_postgres` (one per test)."""
+    url: str = civicbot_postgres.create_database()
+    return url
