@@ -3,12 +3,11 @@ and the events the commands answer from (loaded in the background)."""
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from civicbot import Bot, Fetcher, LastGood
+from civicbot import Bot, Fetcher, LastGood, PerBot
 from civicbot_event_digest.config import LANGUAGES, EventDigestConfig
 from civicbot_event_digest.model import SourceError, local_midnight
 from civicbot_event_digest.sources import Collection, collect
@@ -73,22 +72,9 @@ class Runtime:
         self.fetcher.close()
 
 
-_RUNTIMES: weakref.WeakKeyDictionary[Bot, Runtime] = weakref.WeakKeyDictionary()
-
-
-def runtime_for(bot: Bot) -> Runtime | None:
-    """The bot's runtime, or None when the config has no ``event_digest`` section."""
-    config = bot.plugin_config(NAME)
-    if config is None:
-        return None
-    runtime = _RUNTIMES.get(bot)
-    if runtime is None or runtime.config is not config:
-        runtime = Runtime(bot, cast(EventDigestConfig, config))
-        _RUNTIMES[bot] = runtime
-    return runtime
-
-
-def drop_runtime(bot: Bot) -> None:
-    runtime = _RUNTIMES.pop(bot, None)
-    if runtime is not None:
-        runtime.close()
+_RUNTIMES: PerBot[Runtime] = PerBot(
+    NAME, lambda bot, config: Runtime(bot, cast(EventDigestConfig, config)))
+#: The bot's runtime, or None when the config has no ``event_digest`` section.
+runtime_for = _RUNTIMES.get
+#: Forget the bot's runtime and close its fetchers (``civicbot_shutdown``).
+drop_runtime = _RUNTIMES.drop

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-import weakref
 from collections import Counter
 from pathlib import Path
 from typing import cast
 
-from civicbot import Bot, Fetcher, FetchError
+from civicbot import Bot, Fetcher, FetchError, PerBot
 from civicbot_news.config import LANGUAGES, FeedConfig, NewsConfig
 
 NAME = "news"
@@ -69,22 +68,9 @@ class Runtime:
         self.images.close()
 
 
-_RUNTIMES: weakref.WeakKeyDictionary[Bot, Runtime] = weakref.WeakKeyDictionary()
-
-
-def runtime_for(bot: Bot) -> Runtime | None:
-    """The bot's runtime, or None when the config has no ``news`` section."""
-    config = bot.plugin_config(NAME)
-    if config is None:
-        return None
-    runtime = _RUNTIMES.get(bot)
-    if runtime is None or runtime.config is not config:
-        runtime = Runtime(bot, cast(NewsConfig, config))
-        _RUNTIMES[bot] = runtime
-    return runtime
-
-
-def drop_runtime(bot: Bot) -> None:
-    runtime = _RUNTIMES.pop(bot, None)
-    if runtime is not None:
-        runtime.close()
+_RUNTIMES: PerBot[Runtime] = PerBot(
+    NAME, lambda bot, config: Runtime(bot, cast(NewsConfig, config)))
+#: The bot's runtime, or None when the config has no ``news`` section.
+runtime_for = _RUNTIMES.get
+#: Forget the bot's runtime and close its fetchers (``civicbot_shutdown``).
+drop_runtime = _RUNTIMES.drop

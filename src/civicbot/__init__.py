@@ -34,6 +34,7 @@ from civicbot.fetch import Fetcher, FetchError, FetchResult
 from civicbot.hookspecs import hookimpl, hookspec
 from civicbot.jobs import Job, JobContext, Schedule, at, cron, every
 from civicbot.last_good import LastGood
+from civicbot.per_bot import PerBot
 from civicbot.publisher import PublishResult
 from civicbot.splitting import split_text
 from civicbot.templating import template_sandbox
@@ -63,6 +64,7 @@ __all__ = [
     "LastGood",
     "Media",
     "MissingAltText",
+    "PerBot",
     "PluginConfig",
     "PluginError",
     "PostDraft",
