@@ -16,7 +16,8 @@ PUBLIC = [
     "every", "hookimpl", "hookspec", "html_to_text", "mastodon_length",
     "template_sandbox",
     "FetchError", "FetchResult", "Fetcher", "LastGood",
-    "split_text", "PerBot", "Channel", "ChannelNames", "ChannelRefused", "ChannelUnavailable", "Progress", "QueuedItem",
+    "split_text", "PerBot", "Channel", "ChannelNames", "ChannelRefused", "ChannelUnavailable",
+    "Progress", "QueuedItem",
 ]
 
 
