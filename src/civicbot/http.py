@@ -80,9 +80,11 @@ class _Server(ThreadingHTTPServer):
                                        refused=self.owner.refused)
             self.shutdown_request(request)
             return
+        self.owner.count_serving(+1)
         try:
             super().process_request(request, client_address)
         except BaseException:
+            self.owner.count_serving(-1)
             self.owner.slots.release()
             raise
 
@@ -90,6 +92,7 @@ class _Server(ThreadingHTTPServer):
         try:
             super().process_request_thread(request, client_address)
         finally:
+            self.owner.count_serving(-1)
             self.owner.slots.release()
 
 
@@ -159,8 +162,15 @@ class HealthServer:
         self.max_connections = MAX_CONNECTIONS
         self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         self.refused = 0
+        #: Connections being served now (at most ``max_connections``).
+        self.serving = 0
+        self._serving_lock = threading.Lock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+
+    def count_serving(self, change: int) -> None:
+        with self._serving_lock:
+            self.serving += change
 
     @property
     def url(self) -> str:
