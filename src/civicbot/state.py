@@ -189,6 +189,30 @@ class PostEngagement:
         return self.favourites + self.boosts + self.replies
 
 
+#: Columns and row readers shared by the SQLite and the PostgreSQL stores (same schema).
+APPROVAL_COLUMNS = ("id, account, job_id, run_time, state, drafts, author, decided_by, reason,"
+                    " created_at, updated_at")
+SNAPSHOT_COLUMNS = "day, taken_at, followers, following, statuses"
+
+
+def approval_from_row(row: tuple[Any, ...]) -> ApprovalRecord:
+    return ApprovalRecord(int(row[0]), row[1], row[2], datetime.fromisoformat(row[3]),
+                          row[4], json.loads(row[5]), row[6], row[7], row[8], row[9],
+                          row[10])
+
+
+def snapshot_from_row(row: tuple[Any, ...]) -> AccountSnapshot:
+    return AccountSnapshot(date.fromisoformat(row[0]), datetime.fromisoformat(row[1]),
+                           int(row[2]), int(row[3]), int(row[4]))
+
+
+def post_engagement_from_row(r: tuple[Any, ...]) -> PostEngagement:
+    """A row of ``status_id, created_at, url, source, job, favourites, boosts, replies,
+    is_reply, counted_on``."""
+    return PostEngagement(str(r[0]), datetime.fromisoformat(r[1]), r[2], str(r[3]), str(r[4]),
+                          int(r[5]), int(r[6]), int(r[7]), bool(r[8]), date.fromisoformat(r[9]))
+
+
 class StateStore(ABC):
     """What civicbot remembers. All methods are thread-safe."""
 
@@ -502,14 +526,8 @@ class SQLiteStateStore(StateStore):
                    (account, job_id, run_time.isoformat(), outcome, _now()))
 
     # -- approvals -----------------------------------------------------------------------
-    _APPROVAL_COLS = ("id, account, job_id, run_time, state, drafts, author, decided_by, reason,"
-                      " created_at, updated_at")
-
-    @staticmethod
-    def _approval(row: tuple[Any, ...]) -> ApprovalRecord:
-        return ApprovalRecord(int(row[0]), row[1], row[2], datetime.fromisoformat(row[3]),
-                              row[4], json.loads(row[5]), row[6], row[7], row[8], row[9],
-                              row[10])
+    _APPROVAL_COLS = APPROVAL_COLUMNS
+    _approval = staticmethod(approval_from_row)
 
     def add_approval(self, account: str, job_id: str, run_time: datetime,
                      drafts: list[dict[str, Any]], *, state: str = "waiting",
@@ -618,12 +636,8 @@ class SQLiteStateStore(StateStore):
                 self._rollback()
                 raise
 
-    _SNAPSHOT_COLS = "day, taken_at, followers, following, statuses"
-
-    @staticmethod
-    def _snapshot(row: tuple[Any, ...]) -> AccountSnapshot:
-        return AccountSnapshot(date.fromisoformat(row[0]), datetime.fromisoformat(row[1]),
-                               int(row[2]), int(row[3]), int(row[4]))
+    _SNAPSHOT_COLS = SNAPSHOT_COLUMNS
+    _snapshot = staticmethod(snapshot_from_row)
 
     def last_snapshot(self, account: str) -> AccountSnapshot | None:
         row = self._one(f"SELECT {self._SNAPSHOT_COLS} FROM engagement_accounts WHERE"
@@ -640,9 +654,7 @@ class SQLiteStateStore(StateStore):
             "SELECT status_id, created_at, url, source, job, favourites, boosts, replies,"
             " is_reply, counted_on FROM engagement_posts WHERE account=? AND created_at >= ?"
             " ORDER BY created_at, status_id", (account, since.astimezone(UTC).isoformat()))
-        return [PostEngagement(str(r[0]), datetime.fromisoformat(r[1]), r[2], str(r[3]),
-                               str(r[4]), int(r[5]), int(r[6]), int(r[7]),
-                               bool(r[8]), date.fromisoformat(r[9])) for r in rows]
+        return [post_engagement_from_row(r) for r in rows]
 
     def add_daily_count(self, account: str, day: date, category: str, name: str,
                         n: int = 1) -> None:

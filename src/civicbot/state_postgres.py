@@ -33,12 +33,17 @@ import psycopg
 
 from civicbot.errors import CivicbotError, LeaseLostError
 from civicbot.state import (
+    APPROVAL_COLUMNS,
+    SNAPSHOT_COLUMNS,
     AccountSnapshot,
     ApprovalRecord,
     AuditEntry,
     PostEngagement,
     PostRecord,
     StateStore,
+    approval_from_row,
+    post_engagement_from_row,
+    snapshot_from_row,
 )
 
 T = TypeVar("T")
@@ -459,14 +464,8 @@ class PostgresStateStore(StateStore):
                    (account, job_id, run_time.isoformat(), outcome, _now()))
 
     # -- approvals (editorial desk) ---------------------------------------------------------
-    _APPROVAL_COLS = ("id, account, job_id, run_time, state, drafts, author, decided_by, reason,"
-                      " created_at, updated_at")
-
-    @staticmethod
-    def _approval(row: tuple[Any, ...]) -> ApprovalRecord:
-        return ApprovalRecord(int(row[0]), row[1], row[2], datetime.fromisoformat(row[3]),
-                              row[4], json.loads(row[5]), row[6], row[7], row[8], row[9],
-                              row[10])
+    _APPROVAL_COLS = APPROVAL_COLUMNS
+    _approval = staticmethod(approval_from_row)
 
     def add_approval(self, account: str, job_id: str, run_time: datetime,
                      drafts: list[dict[str, Any]], *, state: str = "waiting",
@@ -568,12 +567,8 @@ class PostgresStateStore(StateStore):
 
         self._write(account, save)
 
-    _SNAPSHOT_COLS = "day, taken_at, followers, following, statuses"
-
-    @staticmethod
-    def _snapshot(row: tuple[Any, ...]) -> AccountSnapshot:
-        return AccountSnapshot(date.fromisoformat(row[0]), datetime.fromisoformat(row[1]),
-                               int(row[2]), int(row[3]), int(row[4]))
+    _SNAPSHOT_COLS = SNAPSHOT_COLUMNS
+    _snapshot = staticmethod(snapshot_from_row)
 
     def last_snapshot(self, account: str) -> AccountSnapshot | None:
         row = self._one(f"SELECT {self._SNAPSHOT_COLS} FROM engagement_accounts WHERE"
@@ -590,9 +585,7 @@ class PostgresStateStore(StateStore):
             "SELECT status_id, created_at, url, source, job, favourites, boosts, replies,"
             " is_reply, counted_on FROM engagement_posts WHERE account=%s AND created_at >= %s"
             " ORDER BY created_at, status_id", (account, since.astimezone(UTC).isoformat()))
-        return [PostEngagement(str(r[0]), datetime.fromisoformat(r[1]), r[2], str(r[3]),
-                               str(r[4]), int(r[5]), int(r[6]), int(r[7]),
-                               bool(r[8]), date.fromisoformat(r[9])) for r in rows]
+        return [post_engagement_from_row(r) for r in rows]
 
     def add_daily_count(self, account: str, day: date, category: str, name: str,
                         n: int = 1) -> None:
