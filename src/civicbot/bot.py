@@ -256,7 +256,10 @@ class Bot:
         if relay is None:
             return self.publisher.publish(drafts, dry_run=dry)
         if not dry:
-            relay.enqueue(drafts)
+            # while paused, automatic posts are dropped on every channel, as on Mastodon
+            # (never queued to go out after "resume")
+            paused = self.paused
+            relay.enqueue([d for d in drafts if d.ignore_pause or not paused])
         mastodon = [d for d in drafts if MASTODON in relay.targets(d)]
         sent = iter(self.publisher.publish(mastodon, dry_run=dry) if mastodon else [])
         return [next(sent) if MASTODON in relay.targets(d) else
