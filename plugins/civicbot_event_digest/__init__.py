@@ -8,6 +8,7 @@ into digests posted on a schedule (one post or a numbered thread, grouped by day
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,8 @@ if TYPE_CHECKING:  # imported on first use: an unconfigured plugin costs no memo
     from civicbot_event_digest.runtime import Runtime
 
 NAME = "event_digest"
+#: Seconds between start-up and the background load of the sources for the commands.
+WARM_UP_DELAY = 2.0
 
 __all__ = [
     "EventDigestConfig",
@@ -133,7 +136,12 @@ def civicbot_startup(bot: Bot) -> None:
 
     runtime = runtime_for(bot)
     if runtime is not None and runtime.config.commands.enabled:
-        runtime.agenda.refresh()  # in the background: the first "agenda" is answered at once
+        # In the background, a moment after start: the first "agenda" is answered from memory,
+        # and the mentions caught up at a restart are answered before the calendars are parsed
+        # (an "agenda" asked before then loads them itself, waiting at most a second).
+        warm_up = threading.Timer(WARM_UP_DELAY, runtime.agenda.refresh)
+        warm_up.name, warm_up.daemon = f"event-digest-warm-up-{bot.name}", True
+        warm_up.start()
 
 
 @hookimpl
