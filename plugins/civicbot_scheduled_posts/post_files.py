@@ -28,6 +28,9 @@ from pydantic import ValidationError
 
 from civicbot_scheduled_posts.config import PostSpec
 
+#: Characters of front matter a post file may have (its settings, not its text).
+MAX_FRONT_MATTER = 20_000
+
 _FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)^---[ \t]*(?:\r?\n|\Z)(.*)\Z",
                            re.DOTALL | re.MULTILINE)
 _EMPTY_FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n---[ \t]*(?:\r?\n|\Z)(.*)\Z",
@@ -110,8 +113,19 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     if match is None:
         raise ValueError("no front matter: the file must start with a line '---', then the "
                          "post's settings (id, at...), then a line '---', then the text")
+    front = match.group(1)
+    if len(front) > MAX_FRONT_MATTER:
+        raise ValueError(f"broken front matter: {len(front):,} characters, more than the "
+                         f"{MAX_FRONT_MATTER:,} a post's settings need")
     try:
-        meta = yaml.safe_load(match.group(1))
+        # aliases are refused before anything is built: "*a" repeating "*b" repeating... (a
+        # billion values from a few lines) would exhaust the memory; a post needs none
+        for event in yaml.parse(front, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                line = event.start_mark.line + 2 if event.start_mark is not None else 0
+                raise ValueError(f"line {line}: broken front matter: YAML aliases (*name) are "
+                                 "not allowed in a post file; write the value out")
+        meta = yaml.safe_load(front)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 2}: " if mark is not None else ""

@@ -174,3 +174,28 @@ def test_a_post_already_published_is_not_published_again_after_an_edit(civicbot_
         assert plugin.reload(bot).changed == ["expo"]
         assert bot.scheduler.next_run_times().get("expo") is None
     assert texts(civicbot_sandbox.statuses) == ["Nouvelle exposition !"]
+
+
+def test_a_yaml_alias_bomb_in_a_post_file_is_refused_before_anything_is_built(
+        civicbot_make_bot, tmp_path):
+    """Nine lines of aliases expand to a billion values with a plain YAML load (issue 13's
+    leftover: post files were read without the bound of the config file)."""
+    posts = tmp_path / "posts"
+    bomb = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]']
+    bomb += [f"{chr(98 + i)}: &{chr(98 + i)} [{','.join(['*' + chr(97 + i)] * 10)}]"
+             for i in range(8)]
+    write_post(posts, "bombe.md", "at: 2026-05-08T10:00:00+02:00\n" + "\n".join(bomb),
+               "Texte.")
+    write_post(posts, "enorme.md", "at: 2026-05-08T10:00:00+02:00\n" + "# x\n" * 5000,
+               "Texte.")
+    write_post(posts, "bon.md", "at: 2026-05-08T10:00:00+02:00", "Cérémonie du 8 mai à 10 h.")
+    with capture_logs() as logs:
+        bot = civicbot_make_bot(plugins=[plugin], config=config(posts_dir=str(posts)))
+        jobs = sorted(bot.jobs)
+    errors = _errors(logs)
+    assert sorted(errors) == ["bombe.md", "enorme.md"]
+    assert errors["bombe.md"].endswith(
+        "line 4: broken front matter: YAML aliases (*name) are not allowed in a post file; "
+        "write the value out")
+    assert "20,000 a post's settings need" in errors["enorme.md"]
+    assert "bon" in jobs
