@@ -1,8 +1,9 @@
 """A demo section of the news plugin (used by ``bench/footprint.py`` to configure every plugin).
 
 The demo web server serves a sample of a town website's RSS feed (``demo_data/actus.xml``, the
-synthetic feed of ``examples/news``); the relay reads it every minute and posts the three latest
-news items on its first read (``backfill: 3``), leaving out the public-procurement notices.
+synthetic feed of ``examples/news``); the relay reads it every minute and, on its first read
+(``backfill: 3``), posts the news among the three latest items, leaving out the
+public-procurement notices.
 Images are not fetched (the sample's image addresses point at an example site).
 """
 
