@@ -8,11 +8,10 @@ Admins can pause and resume the bot and ask for its state. See docs/plugins/auto
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from civicbot import Bot, Command, hookimpl
+from civicbot import Bot, Command, PerBot, hookimpl
 
 if TYPE_CHECKING:  # imported on first use: an unconfigured plugin costs no memory
     from civicbot_auto_reply.config import AutoReplyConfig, Rule
@@ -28,7 +27,17 @@ __all__ = [
 ]
 
 SECTION = "auto_reply"
-_responders: weakref.WeakKeyDictionary[Bot, Responder] = weakref.WeakKeyDictionary()
+
+
+def _make_responder(bot: Bot, config: AutoReplyConfig) -> Responder:
+    from civicbot_auto_reply.responder import Responder
+
+    return Responder(bot, config)
+
+
+#: One responder per bot, rebuilt when its section changes (built under a lock: the dispatcher
+#: and the CLI's ``ask`` may ask for it at the same time).
+_RESPONDERS: PerBot[Responder] = PerBot(SECTION, _make_responder)
 
 
 #: Names this module exported before they were imported on first use.
@@ -57,16 +66,9 @@ def _config(bot: Bot) -> AutoReplyConfig | None:
 
 def responder_for(bot: Bot) -> Responder | None:
     """The plugin's state for this bot (None when the section is absent)."""
-    config = _config(bot)
-    if config is None:
+    if _config(bot) is None:
         return None
-    responder = _responders.get(bot)
-    if responder is None or responder.config is not config:
-        from civicbot_auto_reply.responder import Responder
-
-        responder = Responder(bot, config)
-        _responders[bot] = responder
-    return responder
+    return _RESPONDERS.get(bot)
 
 
 @hookimpl
