@@ -238,10 +238,11 @@ class Bot:
             "by": by, "at": self.now().isoformat(timespec="minutes")})
         self.log.warning("bot paused" if paused else "bot resumed", by=by)
 
-    def notice_pause_flag(self) -> None:
+    def notice_pause_flag(self, paused: bool | None = None) -> None:
         """Log a pause or a resume written by another process (``civicbot pause``), which
-        this bot obeys already: the log says when it happened and who did it."""
-        paused = self.paused
+        this bot obeys already: the log says when it happened and who did it. ``paused``:
+        the flag as just read by the caller (else it is read here)."""
+        paused = self.paused if paused is None else paused
         seen, self._paused_seen = self._paused_seen, paused
         if seen is not None and seen != paused:
             by = self.state.namespace("core").get("paused_by", "") or "another process"

@@ -40,7 +40,7 @@ from mastodon import (
 from civicbot.drafts import PREVIOUS, VISIBILITIES, Media, PostDraft
 from civicbot.errors import AuthenticationError, MissingAltText, PostRefused, PublishError
 from civicbot.publish_priority import ALERT, REPLY, PriorityLock, budget_low, rank
-from civicbot.server import ServerInfo, detect_server
+from civicbot.server import ServerInfo, ServerProbes, detect_server, streaming_url
 from civicbot.splitting import split_text
 from civicbot.state import PostRecord
 from civicbot.text import html_to_text, mastodon_length
@@ -111,6 +111,10 @@ class Publisher:
         self._max_characters: int | None = None
         self._server: ServerInfo | None = None
         self._server_read_at = 0.0
+        #: Shared by the accounts of a daemon: each server is read once for all of them.
+        self.probes: ServerProbes | None = None
+        #: The streaming API's address, from the instance documents (None: not read or none).
+        self.streaming_api: str | None = None
         self._limit_warned = False
         self.sent_count = 0
         self.error_count = 0
@@ -161,6 +165,14 @@ class Publisher:
         return self._server
 
     def _detect_server(self) -> ServerInfo:
+        if self.probes is None:
+            info, self.streaming_api = self._read_server()
+        else:
+            info, self.streaming_api = self.probes.get(str(self.client.api_base_url),
+                                                       self._read_server)
+        return info
+
+    def _read_server(self) -> tuple[ServerInfo, str | None]:
         docs: list[dict[str, Any] | None] = []
         for read in (lambda: self.client.instance_v2(), lambda: self.client.instance_v1()):
             try:
@@ -176,7 +188,7 @@ class Publisher:
         if info.instance_api == "none":
             self.log.warning("could not read what the server supports; assuming the least "
                              "(pending posts looked up before a resend, local scheduling)")
-        return info
+        return info, streaming_url(docs[0], docs[1])
 
     def _call(self, fn: Callable[[], T], *,
               already_done: Callable[[], T | None] | None = None) -> T:

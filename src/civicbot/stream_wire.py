@@ -24,6 +24,7 @@ from requests.exceptions import ChunkedEncodingError, ReadTimeout
 from requests.exceptions import ConnectionError as RequestsConnectionError
 
 from civicbot.errors import AuthenticationError
+from civicbot.server import streaming_base
 
 if TYPE_CHECKING:
     from civicbot.stream import StreamSupervisor
@@ -119,6 +120,23 @@ class SupervisedListener(StreamListener):
 
     def on_abort(self, err: BaseException) -> None:
         self.aborted = err
+        self.supervisor._wake.set()
+
+
+def seed_streaming_base(client: Any, url: str | None) -> None:
+    """Give Mastodon.py the streaming address read from the instance documents at start.
+
+    Before its first stream, each new Mastodon.py client reads ``/api/v2/instance`` and
+    ``/api/v1/instance`` again to find it: two requests per account (a daemon with 500
+    accounts: 1,000 requests at start). Mastodon.py keeps the address in a private attribute
+    and has no public way to set it, so it is set only when that attribute exists and is still
+    empty, with the value Mastodon.py itself would derive; otherwise Mastodon.py reads it as
+    before."""
+    if url is None or getattr(client, "_Mastodon__streaming_base", "missing") is not None:
+        return
+    base = streaming_base(url, str(client.api_base_url))
+    if base is not None:
+        client._Mastodon__streaming_base = base
 
 
 def abort_response(response: Any) -> None:
