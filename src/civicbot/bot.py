@@ -21,6 +21,7 @@ from civicbot.drafts import PostDraft, Visibility
 from civicbot.errors import AuthenticationError, ConfigError, PublishError
 from civicbot.hooks import Hooks
 from civicbot.jobs import Job
+from civicbot.mastodon_plain import plain_get
 from civicbot.plugins import CivicbotPluginManager, make_plugin_manager
 from civicbot.publisher import Publisher, PublishResult
 from civicbot.server import ServerInfo
@@ -426,7 +427,10 @@ class Bot:
 
     def _verify_credentials(self) -> dict[str, Any]:
         try:
-            account = self.publisher._call(lambda: self.client.account_verify_credentials())
+            client = self.client  # plain JSON, as plugins get notifications
+            account = self.publisher._call(lambda: plain_get(
+                client, "/api/v1/accounts/verify_credentials",
+                public=client.account_verify_credentials))
         except PublishError as exc:
             self.log.warning("instance unreachable at start; going on", error=str(exc))
             return {}

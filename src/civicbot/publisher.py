@@ -39,6 +39,7 @@ from mastodon import (
 
 from civicbot.drafts import PREVIOUS, VISIBILITIES, Media, PostDraft
 from civicbot.errors import AuthenticationError, MissingAltText, PostRefused, PublishError
+from civicbot.mastodon_plain import plain_get
 from civicbot.publish_priority import ALERT, REPLY, PriorityLock, budget_low, rank
 from civicbot.server import ServerInfo, ServerProbes, detect_server, streaming_url
 from civicbot.splitting import split_text
@@ -174,7 +175,9 @@ class Publisher:
 
     def _read_server(self) -> tuple[ServerInfo, str | None]:
         docs: list[dict[str, Any] | None] = []
-        for read in (lambda: self.client.instance_v2(), lambda: self.client.instance_v1()):
+        client = self.client
+        for read in (lambda: plain_get(client, "/api/v2/instance", public=client.instance_v2),
+                     lambda: plain_get(client, "/api/v1/instance", public=client.instance_v1)):
             try:
                 docs.append(dict(self._call(read)))
             except (PublishError, _PermanentError) as exc:

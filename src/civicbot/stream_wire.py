@@ -9,7 +9,6 @@ import random
 import re
 import socket
 import threading
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from mastodon import (
@@ -24,6 +23,7 @@ from requests.exceptions import ChunkedEncodingError, ReadTimeout
 from requests.exceptions import ConnectionError as RequestsConnectionError
 
 from civicbot.errors import AuthenticationError
+from civicbot.mastodon_plain import plain_get
 from civicbot.server import streaming_base
 
 if TYPE_CHECKING:
@@ -188,32 +188,9 @@ _UNREACHABLE = ("connection refused", "failed to establish", "max retries exceed
 
 
 def notifications_page(client: Any, **params: Any) -> list[dict[str, Any]]:
-    """One page of ``GET /api/v1/notifications`` as plain JSON.
-
-    Mastodon.py's own request path is used (authentication, errors, rate limits), but its
-    response object is read directly: building typed entities costs ~5 ms per notification,
-    which would cap a catch-up after an outage near 200 notifications per second.
-    """
-    request = getattr(client, "_Mastodon__api_request", None)
-    if request is not None:
-        query = {k: v for k, v in params.items() if v is not None}
-        response = request("GET", "/api/v1/notifications", query, return_response_object=True)
-        data = response.json()
-        if isinstance(data, list):
-            return [n for n in data if isinstance(n, dict)]
-    # another Mastodon.py layout: the public method, converted to plain JSON
-    return [to_plain(n) for n in client.notifications(**params)]
-
-
-def to_plain(entity: Any) -> Any:
-    """Mastodon.py's typed entity -> plain JSON types (dates as ISO 8601 strings), so that
-    plugins see the same shapes whether a notification came by stream or by REST."""
-    if isinstance(entity, dict):
-        return {str(k): to_plain(v) for k, v in entity.items()}
-    if isinstance(entity, list | tuple):
-        return [to_plain(v) for v in entity]
-    if isinstance(entity, datetime):
-        if entity.tzinfo is None:
-            entity = entity.replace(tzinfo=UTC)
-        return entity.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    return entity
+    """One page of ``GET /api/v1/notifications`` as plain JSON (typed entities cost ~5 ms
+    per notification to build, which would cap a catch-up after an outage near 200
+    notifications per second)."""
+    data = plain_get(client, "/api/v1/notifications", params,
+                     public=lambda: client.notifications(**params))
+    return [n for n in data if isinstance(n, dict)] if isinstance(data, list) else []
