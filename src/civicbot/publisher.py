@@ -525,15 +525,13 @@ class Publisher:
                 self.bot.state.store.mark_failed(self.bot.name, key, error)
                 self.log.error("post refused by the instance", dedup_key=key, error=error)
                 return None
-        # fencing: in a cluster, a daemon that lost the account's lease posts nothing
-        self.bot.state.store.check_lease(self.bot.name)
         try:
             media_ids = [self._upload(m) for m in payload.get("media", [])]
             scheduled_at = payload.get("scheduled_at")
             # a 5xx or a timeout may hide a post made by a server that ignores the key
             already_done = (None if self.server.idempotency
                             else lambda: self._find_quietly(key, payload, in_reply_to))
-            status: dict[str, Any] = dict(self._call(lambda: self.client.status_post(
+            status: dict[str, Any] = dict(self._call(self._fenced(lambda: self.client.status_post(
                 payload["text"],
                 in_reply_to_id=in_reply_to,
                 media_ids=media_ids or None,
@@ -543,7 +541,7 @@ class Publisher:
                 language=payload.get("language"),
                 idempotency_key=key,
                 scheduled_at=datetime.fromisoformat(scheduled_at) if scheduled_at else None,
-            ), already_done=already_done))
+            )), already_done=already_done))
         except _PermanentError as exc:
             self.error_count += 1
             self.bot.state.store.mark_failed(self.bot.name, key, str(exc)[:500])
@@ -573,6 +571,15 @@ class Publisher:
         self.bot.hooks.post_sent(self.bot, draft, status)
         return status
 
+    def _fenced(self, request: Callable[[], T]) -> Callable[[], T]:
+        """``request`` preceded by the fencing check, at every attempt (a retry or a wait for
+        the rate limit may outlast the lease): in a cluster, a daemon that lost the account's
+        lease posts nothing (:class:`~civicbot.errors.LeaseLostError`)."""
+        def attempt() -> T:
+            self.bot.state.store.check_lease(self.bot.name)
+            return request()
+        return attempt
+
     def _upload(self, media: dict[str, Any]) -> str:
         path = Path(media["path"])
         description = media.get("description") or ""
@@ -583,8 +590,8 @@ class Publisher:
         except OSError as exc:
             raise _PermanentError(f"cannot read media {path}: {exc.strerror or exc}") from exc
         mime = _guess_mime(path)
-        uploaded = self._call(lambda: self.client.media_post(
-            data, mime_type=mime, description=description, file_name=path.name))
+        uploaded = self._call(self._fenced(lambda: self.client.media_post(
+            data, mime_type=mime, description=description, file_name=path.name)))
         return str(uploaded["id"])
 
     # -- server-side scheduled statuses ---------------------------------------------------------
