@@ -352,6 +352,9 @@ class StreamSupervisor:
             except MastodonError as exc:
                 raise classify_failure(exc) from exc
             self._ws_handle = handle
+            if self._stop.is_set():  # stopped while it opened: stop() may have missed it
+                self._close_connection()
+                raise MastodonNetworkError("stopped while the stream opened")
             client.stream_user(listener, websocket_handle=handle)
             self._activity()
             return
@@ -372,6 +375,7 @@ class StreamSupervisor:
                                           .total_seconds())
         while not listener.connected.wait(0.02):
             if not reader.is_alive() or time.monotonic() > deadline or self._stop.is_set():
+                listener.abandoned = True  # (it may still open: it is closed at once then)
                 if reader.is_alive():
                     abort_response(listener.response)
                 error = failure[0] if failure else MastodonNetworkError("stream did not open")

@@ -57,12 +57,20 @@ class SupervisedListener(StreamListener):
         self.response: Any = None
         self.connected = threading.Event()
         self.aborted: BaseException | None = None
+        #: Set when the supervisor stopped waiting for this connection to open (it timed out
+        #: or the supervisor stops): a connection that opens afterwards is closed at once.
+        self.abandoned = False
 
     def handle_stream(self, response: Any) -> None:
         """Read server-sent events a chunk at a time (Mastodon.py reads one byte at a time,
         which caps a stream near 100 notifications/s), then parse and dispatch each event
         with Mastodon.py's own parser."""
         self.response = response
+        if self.abandoned or self.supervisor._stop.is_set():
+            # opened after the supervisor gave up on it (or stopped): never read it, or an
+            # orphan stream would live on beside the next one (or after the account left)
+            abort_response(response)
+            return
         self.connected.set()
         self.supervisor._activity()
         event: dict[str, str] = {}
