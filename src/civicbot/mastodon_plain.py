@@ -14,6 +14,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from mastodon import MastodonAPIError
+
 __all__ = ["plain_get", "to_plain"]
 
 
@@ -24,7 +26,14 @@ def plain_get(client: Any, path: str, params: dict[str, Any] | None = None, *,
     request = getattr(client, "_Mastodon__api_request", None)
     if request is not None:
         query = {k: v for k, v in (params or {}).items() if v is not None}
-        return request("GET", path, query, return_response_object=True).json()
+        response = request("GET", path, query, return_response_object=True)
+        try:
+            return response.json()
+        except ValueError as exc:  # a proxy's HTML page: the error Mastodon.py raises then
+            raise MastodonAPIError(
+                "Could not parse response as JSON, response code was "
+                f"{response.status_code}, bad json content was {response.content[:200]!r}."
+            ) from exc
     return to_plain(public())
 
 
