@@ -3,15 +3,29 @@
 For each number of accounts (default 1, 100, 500) and of processes (default 1 and 4), real
 ``python -m civicbot run`` daemons share one config whose state is a throw-away PostgreSQL
 database (``civicbot.testing.postgres``; needs Debian's ``postgresql`` package). The fake
-Mastodon instances (one :class:`~civicbot.testing.SandboxInstance` per account, in this
-process) and the database are not counted in the daemons' memory. No plugin is configured, so
-the figures are the core's: streams, dispatch, leases.
+Mastodon instances (one :class:`~civicbot.testing.SandboxInstance` per account, each its own
+server on its own port, so nothing is shared between accounts that a real deployment on
+several instances could not share) and the database are not counted in the daemons' memory.
+No plugin is configured, so the figures are the core's: streams, dispatch, leases. Each
+configuration gets fresh sandboxes and a fresh database: a run never catches up the
+notifications of the one before.
+
+Fairness: the 500 sandboxes run in this one process, and everything shares the machine's
+cores with the daemons. Is this process the bottleneck? The CPU seconds of both sides during
+the start are printed (``daemons CPU`` and ``sandboxes CPU``): with 500 accounts in one daemon,
+the daemon used about 0.9 of a core (its interpreter lock bounds it near one core) while the
+sandboxes' process used 0.3, so the daemon is what limits the start, and spreading the
+sandboxes over helper processes would not change the figures; the sandboxes' share of the two
+cores makes them pessimistic, if anything. Real instances answer in tens of milliseconds rather
+than one: a daemon's start then waits on the network more than on its CPU, which is what
+``cluster.start_concurrency`` is for.
 
 Printed per configuration:
 
 * RSS per account: the daemons' summed ``VmRSS`` once every stream is connected, divided by the
   accounts; and, for one process, the cost of each extra account over the 1-account run;
-* time from spawning the daemons until every account's stream is connected;
+* time from spawning the daemons until every account's stream is connected, and the CPU
+  seconds the daemons and this process (the sandboxes) used meanwhile;
 * notifications handled per second (favourites spread over the accounts, read back from the
   daemons' ``civicbot_notifications_handled_total``);
 * with several processes: the takeover time after one daemon is SIGKILLed (until each of its
@@ -26,6 +40,7 @@ connected in < 20 s, takeover < 25 s with the default lease, zero duplicates.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import socket
 import subprocess
@@ -44,6 +59,15 @@ from civicbot.testing import SandboxInstance
 from civicbot.testing.postgres import ThrowawayPostgres
 
 STREAM = {"watchdog": "30s", "backoff_initial": "0.2s", "backoff_max": "5s"}
+#: Seconds between two heartbeats of the sandboxes' streams.
+HEARTBEAT = 5.0
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process (all its threads)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
@@ -107,6 +131,7 @@ def run(accounts: int, processes: int, sandboxes: list[SandboxInstance], pg: Thr
     with ExitStack() as stack:
         procs = []
         started = time.monotonic()
+        own_cpu = cpu_s(os.getpid())
         for n, port in enumerate(ports):
             log = stack.enter_context((workdir / f"scale-{accounts}-{processes}-{n}.log")
                                       .open("wb"))
@@ -137,6 +162,8 @@ def run(accounts: int, processes: int, sandboxes: list[SandboxInstance], pg: Thr
             out["error"] = "streams not all connected in time"
             return out
         out["connect_s"] = time.monotonic() - started
+        out["daemons_cpu_s"] = sum(cpu_s(p.pid) for p in procs)
+        out["sandboxes_cpu_s"] = cpu_s(os.getpid()) - own_cpu
         time.sleep(2.0)  # let start-up settle
         total = sum(rss_mb(p.pid) for p in procs)
         out["rss_mb"] = total
@@ -164,8 +191,11 @@ def run(accounts: int, processes: int, sandboxes: list[SandboxInstance], pg: Thr
             out["takeover_s"] = (time.monotonic() - killed
                                  if wait(taken_over, lease_ttl + 60) else None)
             out["accounts_taken_over"] = len(held)
-        # the killed daemon's sockets are noticed by the sandboxes at their next heartbeat
-        time.sleep(6.0)
+        # the killed daemon's sockets are noticed by the sandboxes when a heartbeat cannot be
+        # written (the second one after the kill: up to two heartbeats, 10 s); a stream still
+        # open twice after that is two live daemons serving one account
+        if processes > 1:
+            wait(lambda: not any(s.stream_connections > 1 for s in used), 2 * HEARTBEAT + 2)
         out["duplicate_streams"] = sum(1 for s in used if s.stream_connections > 1)
         out["connects"] = sum(s.total_stream_connects for s in used) - sum(before)
     return out
@@ -184,23 +214,27 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     tmp = tempfile.mkdtemp(prefix="civicbot-scale-")  # kept: the daemons' logs are there
     print(f"configs and logs in {tmp}", flush=True)
-    with ThrowawayPostgres() as pg, ExitStack() as stack:
-        sandboxes = [stack.enter_context(SandboxInstance(heartbeat_interval=5.0,
-                                                         account_username=f"compte{i}"))
-                     for i in range(max(counts))]
+    with ThrowawayPostgres() as pg:
         for n in counts:
             for p in procs:
                 if p > n:
                     continue
-                result = run(n, p, sandboxes, pg, Path(tmp), args.lease_ttl,
-                             args.notifications, args.timeout)
+                # fresh sandboxes for each run: the notifications of the previous run would
+                # otherwise be caught up (and handled) at this run's start
+                with ExitStack() as stack:
+                    sandboxes = [stack.enter_context(SandboxInstance(
+                        heartbeat_interval=HEARTBEAT, account_username=f"compte{i}"))
+                        for i in range(n)]
+                    result = run(n, p, sandboxes, pg, Path(tmp), args.lease_ttl,
+                                 args.notifications, args.timeout)
                 results.append(result)
                 print(result, flush=True)
                 time.sleep(1.0)
     one = {r["processes"]: r for r in results if r["accounts"] == 1}
     print()
     print(f"{'accounts':>8} {'procs':>5} {'RSS MB':>8} {'MB/acct':>8} {'extra MB/acct':>13} "
-          f"{'connect s':>9} {'notif/s':>8} {'takeover s':>10} {'dup':>4}")
+          f"{'connect s':>9} {'daemons CPU':>11} {'sandboxes CPU':>13} {'notif/s':>8} "
+          f"{'takeover s':>10} {'dup':>4}")
     for r in results:
         base = one.get(1)
         extra = ((r["rss_mb"] - base["rss_mb"]) / (r["accounts"] - 1)
@@ -212,7 +246,8 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"{r['accounts']:>8} {r['processes']:>5} {f(r.get('rss_mb'), '8.1f')} "
               f"{f(r.get('rss_per_account_mb'), '8.2f')} {f(extra, '13.2f')} "
-              f"{f(r.get('connect_s'), '9.1f')} {f(r.get('notifications_per_s'), '8.0f')} "
+              f"{f(r.get('connect_s'), '9.1f')} {f(r.get('daemons_cpu_s'), '11.1f')} "
+              f"{f(r.get('sandboxes_cpu_s'), '13.1f')} {f(r.get('notifications_per_s'), '8.0f')} "
               f"{f(r.get('takeover_s'), '10.1f')} {r.get('duplicate_streams', '-'):>4}"
               f"{'  ' + r['error'] if 'error' in r else ''}")
     return 0

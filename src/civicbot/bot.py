@@ -21,6 +21,7 @@ from civicbot.drafts import PostDraft, Visibility
 from civicbot.errors import AuthenticationError, ConfigError, PublishError
 from civicbot.hooks import Hooks
 from civicbot.jobs import Job
+from civicbot.mastodon_plain import plain_get
 from civicbot.plugins import CivicbotPluginManager, make_plugin_manager
 from civicbot.publisher import Publisher, PublishResult
 from civicbot.server import ServerInfo
@@ -238,10 +239,11 @@ class Bot:
             "by": by, "at": self.now().isoformat(timespec="minutes")})
         self.log.warning("bot paused" if paused else "bot resumed", by=by)
 
-    def notice_pause_flag(self) -> None:
+    def notice_pause_flag(self, paused: bool | None = None) -> None:
         """Log a pause or a resume written by another process (``civicbot pause``), which
-        this bot obeys already: the log says when it happened and who did it."""
-        paused = self.paused
+        this bot obeys already: the log says when it happened and who did it. ``paused``:
+        the flag as just read by the caller (else it is read here)."""
+        paused = self.paused if paused is None else paused
         seen, self._paused_seen = self._paused_seen, paused
         if seen is not None and seen != paused:
             by = self.state.namespace("core").get("paused_by", "") or "another process"
@@ -425,7 +427,10 @@ class Bot:
 
     def _verify_credentials(self) -> dict[str, Any]:
         try:
-            account = self.publisher._call(lambda: self.client.account_verify_credentials())
+            client = self.client  # plain JSON, as plugins get notifications
+            account = self.publisher._call(lambda: plain_get(
+                client, "/api/v1/accounts/verify_credentials",
+                public=client.account_verify_credentials))
         except PublishError as exc:
             self.log.warning("instance unreachable at start; going on", error=str(exc))
             return {}

@@ -15,9 +15,14 @@ of ``cluster.lease_ttl`` by default):
    it takes free or expired leases (``epoch + 1``; taking an expired lease of another daemon
    is a *takeover*), and starts their bots.
 
-While a daemon is below its share it looks for free leases every half second, so an account
-freed by a rebalance is picked up at once, and a dead daemon's accounts are served again
-within ``lease_ttl`` plus a heartbeat or so.
+Between two heartbeats, a daemon at its share counts the live daemons again every second
+(:data:`WATCH_SECONDS`, one small query): a dead daemon's row expires with its leases, so its
+accounts are taken over within a second of their expiry, i.e. within ``lease_ttl`` plus a
+second or so of its death, and a daemon that joined gets its share within a second. A daemon
+below its share takes leases as fast as it can start their bots: no more than its start pool
+has room for (``room``, see :mod:`civicbot.start_pool`), so a daemon that starts first does
+not take every account before the others arrive, and a lease is never held long unserved; it
+looks again as soon as a start ends (:meth:`LeaseManager.poke`), or every half second.
 
 Each held lease *fences* the state store (:meth:`PostgresStateStore.fence`): every write and
 every post for that account checks, in the database, that the lease still carries this daemon's
@@ -45,8 +50,12 @@ if TYPE_CHECKING:
     from civicbot.state_postgres import PostgresStateStore
 
 
-#: Leases taken per round (a round every half second while below the share).
+#: Leases taken per round when the daemon gives no ``room`` callback.
 ACQUIRE_BATCH = 25
+#: Seconds between two counts of the live daemons while at the share (takeover detection).
+WATCH_SECONDS = 1.0
+#: Longest wait between two rounds of taking leases while below the share.
+HUNGRY_SECONDS = 0.5
 
 
 @dataclass
@@ -88,12 +97,14 @@ class LeaseManager:
 
     def __init__(self, store: PostgresStateStore, accounts: list[str], config: ClusterConfig,
                  *, on_acquire: Callable[[str, int], None], on_lose: Callable[[str], None],
-                 log: Any) -> None:
+                 log: Any, room: Callable[[], int] | None = None) -> None:
         self.store = store
         self.accounts = sorted(accounts)
         self.ttl = config.lease_ttl.total_seconds()
         self.interval = config.interval
         self.on_acquire, self.on_lose = on_acquire, on_lose
+        #: How many more leases may be taken now (the start pool's free room).
+        self.room = room or (lambda: ACQUIRE_BATCH)
         self.log = log
         self.host, self.pid = socket.gethostname(), os.getpid()
         #: This daemon's identity in the ``leases`` table.
@@ -104,6 +115,7 @@ class LeaseManager:
         self.live_daemons = 1
         self._lock = threading.RLock()
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._releasing: set[str] = set()
 
@@ -119,6 +131,7 @@ class LeaseManager:
     def halt(self) -> None:
         """Stop the heartbeat: no lease is taken or renewed any more."""
         self._stop.set()
+        self._wake.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(10)
 
@@ -137,23 +150,51 @@ class LeaseManager:
             self.log.warning("could not free the leases; they expire by themselves",
                              error=str(exc), accounts=len(accounts))
 
+    def poke(self) -> None:
+        """Look for leases now (a start ended: the start pool has room again)."""
+        self._wake.set()
+
     def _loop(self) -> None:
         next_beat = time.monotonic() + self.interval
+        next_look = time.monotonic() + min(WATCH_SECONDS, self.interval)
         while not self._stop.is_set():
-            hungry = len(self.held) < self._share()
-            wait = min(0.5, self.interval) if hungry else self.interval
-            if self._stop.wait(max(0.0, min(wait, next_beat - time.monotonic()))):
+            hungry = len(self.held) < self.share() and self.room() > 0
+            now = time.monotonic()
+            wait = min(next_beat, now + HUNGRY_SECONDS if hungry else next_look) - now
+            self._wake.wait(max(0.0, wait))
+            self._wake.clear()
+            if self._stop.is_set():
                 return
             now = time.monotonic()
             if now >= next_beat:
                 next_beat = now + self.interval
+                next_look = now + min(WATCH_SECONDS, self.interval)
                 self.tick()
-            elif hungry:
+            elif len(self.held) < self.share() and self.room() > 0:
                 self._try_acquire()
+            elif now >= next_look:
+                next_look = now + min(WATCH_SECONDS, self.interval)
+                self._look()
 
     # -- one heartbeat ------------------------------------------------------------------------
-    def _share(self) -> int:
+    def share(self) -> int:
+        """How many accounts this daemon is to serve (with the live daemons last counted)."""
         return math.ceil(len(self.accounts) / max(1, self.live_daemons))
+
+    def _count_daemons(self, conn: Any) -> None:
+        row = conn.execute("SELECT count(*) FROM daemons WHERE expires_at > now()").fetchone()
+        self.live_daemons = max(1, int(row[0]) if row else 1)
+
+    def _look(self) -> None:
+        """Between heartbeats: count the live daemons again (one died: its leases ran out
+        with its row; one joined), then take or give back accounts."""
+        try:
+            with self.store.connection(self.interval, leases=True) as conn:
+                self._count_daemons(conn)
+        except Exception as exc:  # the heartbeat reports database trouble
+            self.log.debug("could not count the live daemons", error=str(exc)[:300])
+            return
+        self._rebalance()
 
     def tick(self) -> None:
         """Record this daemon alive, renew held leases, rebalance."""
@@ -175,9 +216,7 @@ class LeaseManager:
                     " RETURNING account, epoch",
                     (self.ttl, self.owner, list(held), list(held.values()))).fetchall()
                     if held.get(r[0]) == r[1]}
-                row = conn.execute("SELECT count(*) FROM daemons WHERE expires_at > now()"
-                                   ).fetchone()
-                self.live_daemons = max(1, int(row[0]) if row else 1)
+                self._count_daemons(conn)
         except Exception as exc:  # database unreachable: leases run out, then bots stop
             self.log.warning("lease heartbeat failed", error=str(exc)[:300])
             self._expire_locally(started)
@@ -210,7 +249,7 @@ class LeaseManager:
                          name=f"civicbot-lost-{account}").start()
 
     def _rebalance(self) -> None:
-        share = self._share()
+        share = self.share()
         with self._lock:
             extra = len(self.held) - share
             if extra > 0:
@@ -246,16 +285,19 @@ class LeaseManager:
                 self._releasing.discard(account)
 
     def _try_acquire(self) -> None:
-        with self._lock:
-            # a few at a time (every half second while below the share): a daemon starting
-            # first does not grab and start every account at once, starving its own heartbeat
-            # while the others are still starting
-            wanted = min(ACQUIRE_BATCH, self._share() - len(self.held))
-            skip = list(self.held) + list(self._releasing)
-        if wanted <= 0:
+        # no more than the start pool has room for: a daemon starting first does not take
+        # every account before the others arrive, and no lease is held long unserved
+        room = self.room()
+        if room <= 0 or len(self.held) >= self.share():
             return
         try:
             with self.store.connection(self.interval, leases=True) as conn, conn.transaction():
+                self._count_daemons(conn)  # the share with the daemons alive now
+                with self._lock:
+                    wanted = min(room, self.share() - len(self.held))
+                    skip = list(self.held) + list(self._releasing)
+                if wanted <= 0:
+                    return
                 rows = conn.execute(
                     "WITH free AS (SELECT account, owner AS previous FROM leases"
                     " WHERE account = ANY(%s) AND NOT (account = ANY(%s))"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from civicbot.config_types import Duration, StrictModel
 
@@ -17,6 +17,10 @@ class ClusterConfig(StrictModel):
     lease_ttl: Duration = timedelta(seconds=15)
     #: How often leases are renewed and accounts rebalanced (default: a third of lease_ttl).
     heartbeat: Duration | None = None
+    #: How many accounts a daemon starts at the same time (with any state, SQLite too): each
+    #: start waits mostly for its instance, so more helps with distant instances; too many
+    #: only make every start slower on a small machine.
+    start_concurrency: int = Field(default=16, ge=1, le=256)
 
     @model_validator(mode="after")
     def _heartbeat_shorter(self) -> ClusterConfig:

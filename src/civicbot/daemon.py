@@ -26,6 +26,8 @@ from civicbot.errors import AuthenticationError, CivicbotError, LeaseLostError
 from civicbot.logging import ensure_logging
 from civicbot.metrics import METRICS_PLUGIN, ReplyCounter
 from civicbot.plugins import make_plugin_manager
+from civicbot.server import ServerProbes
+from civicbot.start_pool import StartPool
 from civicbot.state import SQLiteStateStore, StateStore, is_postgres_url, open_state_store
 from civicbot.state_lock import StateFileLock
 
@@ -57,6 +59,11 @@ class Daemon:
         found = _entry_point_plugins(self.log, disabled) if load_entry_points else []
         extra = [*found, *plugins, (METRICS_PLUGIN, self.reply_counter)]
         self._extra_plugins = extra
+        #: What each server supports, read once per ``api_base_url`` for every account on it.
+        self.server_probes = ServerProbes()
+        #: Starts accounts a few at a time (``cluster.start_concurrency``), in order.
+        self._starts = StartPool(config.core.cluster.start_concurrency, self._start_account,
+                                 on_done=self._start_done)
         #: With a PostgreSQL state, the leases of this daemon's share of the accounts (and
         #: :attr:`bots` holds only the accounts it serves now); ``None`` otherwise.
         self.leases: LeaseManager | None = None
@@ -65,14 +72,12 @@ class Daemon:
 
             self.leases = LeaseManager(self.store, [a.name for a in config.accounts],  # type: ignore[arg-type]
                                        config.core.cluster, on_acquire=self._on_lease,
-                                       on_lose=self._on_lease_lost, log=self.log)
+                                       on_lose=self._on_lease_lost, log=self.log,
+                                       room=self._start_room)
             self.bots: list[Bot] = []
         else:
-            self.bots = [Bot.from_settings(s, plugins=extra, dry_run=self.dry_run,
-                                           store=self.store, load_entry_points=False)
-                         for s in config.accounts]
+            self.bots = [self._new_bot(s.name) for s in config.accounts]
         self._bots_lock = threading.Lock()
-        self._starting: dict[str, threading.Thread] = {}
         self.failed: dict[str, BaseException] = {}
         self._stop = threading.Event()
         self._stopped = False
@@ -96,6 +101,12 @@ class Daemon:
     def http(self) -> Any:
         """The running :class:`~civicbot.http.HealthServer`, if any."""
         return self._http
+
+    def _new_bot(self, account: str) -> Bot:
+        bot = Bot.from_settings(self.config.account(account), plugins=self._extra_plugins,
+                                dry_run=self.dry_run, store=self.store, load_entry_points=False)
+        bot.publisher.probes = self.server_probes
+        return bot
 
     def bot(self, name: str) -> Bot:
         for bot in self.bots:
@@ -127,12 +138,8 @@ class Daemon:
                                              name="civicbot-daemon-monitor")
             self._monitor.start()
             return
-        threads = [threading.Thread(target=self._start_bot, args=(bot,), daemon=True,
-                                    name=f"civicbot-start-{bot.name}") for bot in self.bots]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        self._starts.submit(bot.name for bot in self.bots)
+        self._starts.join()
         self._monitor = threading.Thread(target=self._watch, daemon=True,
                                          name="civicbot-daemon-monitor")
         self._monitor.start()
@@ -143,25 +150,40 @@ class Daemon:
         except Exception as exc:  # one account's failure or bug never stops the others
             self._fail(bot, exc, "account failed to start; the others go on")
 
+    def _start_account(self, account: str) -> None:
+        """On a worker of the start pool: start one account."""
+        if self.leases is not None:
+            self._start_leased(account)
+        else:
+            self._start_bot(self.bot(account))
+
+    def _start_room(self) -> int:
+        """How many more accounts the lease manager may take now: enough to keep every
+        worker of the start pool busy, not so many that leases are held long unserved (and
+        taken in batches: none until half of that room is free)."""
+        free = 2 * self._starts.size - self._starts.pending()
+        return free if free >= self._starts.size else 0
+
+    def _start_done(self) -> None:
+        if self.leases is not None:
+            self.leases.poke()
+
     # -- leases (PostgreSQL state) ------------------------------------------------------------
     def _on_lease(self, account: str, epoch: int) -> None:
-        """This daemon now holds ``account``: fence its writes, then build and start its bot on
-        a thread of its own (the lease heartbeat never waits for a bot)."""
+        """This daemon now holds ``account``: fence its writes, then queue its bot's start on
+        the start pool (the lease heartbeat never waits for a bot)."""
         assert self.leases is not None
         self.store.fence(account, self.leases.owner, epoch)  # type: ignore[attr-defined]
         if self._stop.is_set():
             return
-        starting = threading.Thread(target=self._start_leased, args=(account,), daemon=True,
-                                    name=f"civicbot-start-{account}")
-        self._starting[account] = starting
-        starting.start()
+        self._starts.submit([account])
 
     def _start_leased(self, account: str) -> None:
         assert self.leases is not None
         for _attempt in range(3):
-            bot = Bot.from_settings(self.config.account(account), plugins=self._extra_plugins,
-                                    dry_run=self.dry_run, store=self.store,
-                                    load_entry_points=False)
+            if account not in self.leases.held or self._stop.is_set():
+                return  # lost or given back while waiting for its turn
+            bot = self._new_bot(account)
             with self._bots_lock:
                 self.bots = [*(b for b in self.bots if b.name != account), bot]
                 self.failed.pop(account, None)
@@ -185,13 +207,12 @@ class Daemon:
     def _on_lease_lost(self, account: str) -> None:
         """``account`` is no longer ours (or is given to another daemon): stop its bot. Its
         writes stay fenced, so nothing it still tries is written or posted."""
+        # never stop a bot half-way through its start: wait for a start in progress first
+        self._starts.cancel(account, 30)
         with self._bots_lock:
             gone = [b for b in self.bots if b.name == account]
             self.bots = [b for b in self.bots if b.name != account]
             self.failed.pop(account, None)
-        starting = self._starting.pop(account, None)
-        if starting is not None:
-            starting.join(30)  # never stop a bot half-way through its start
         for bot in gone:
             self._stop_bot(bot)
 
@@ -221,7 +242,7 @@ class Daemon:
                 stream = bot.stream
                 if stream is not None and stream.fatal_error is not None:
                     self._fail(bot, stream.fatal_error, "account stopped; the others go on")
-            if self.ready_after is None and self.started_at is not None:
+            if self.ready_after is None and self.started_at is not None and self._all_taken():
                 live = [b for b in self.bots if b.name not in self.failed]
                 if all(b.stream is not None and b.stream.state in HEALTHY_STREAM_STATES
                        for b in live):
@@ -233,13 +254,29 @@ class Daemon:
                 self._ready.set()
             if time.monotonic() >= next_pause_check:  # `civicbot pause` from another process
                 next_pause_check = time.monotonic() + PAUSE_CHECK_SECONDS
-                for bot in self.bots:
-                    if bot.name not in self.failed:
-                        try:
-                            bot.notice_pause_flag()
-                        except Exception as exc:  # the store busy or closing: next time
-                            bot.log.debug("could not read the pause flag", error=str(exc))
-            self._stop.wait(0.02 if self.ready_after is None else 0.5)
+                self._notice_pause_flags()
+            self._stop.wait(0.1 if self.ready_after is None else 0.5)
+
+    def _all_taken(self) -> bool:
+        """Every account this daemon is to serve has been started (with leases: its share is
+        held and no start is waiting)."""
+        if self.leases is None:
+            return True
+        return self._starts.pending() == 0 and len(self.leases.held) >= self.leases.share()
+
+    def _notice_pause_flags(self) -> None:
+        """Read every account's pause flag in one query; each bot logs a change."""
+        bots = [b for b in self.bots if b.name not in self.failed]
+        try:
+            flags = self.store.kv_get_accounts([b.name for b in bots], "core", "paused")
+        except Exception as exc:  # the store busy or closing: next time
+            self.log.debug("could not read the pause flags", error=str(exc))
+            return
+        for bot in bots:
+            try:
+                bot.notice_pause_flag(bool(flags.get(bot.name, False)))
+            except Exception as exc:  # the store busy or closing: next time
+                bot.log.debug("could not read the pause flag", error=str(exc))
 
     def wait_ready(self, timeout: float = 10.0) -> bool:
         """Wait until every account that did not fail has its stream connected or polling;
@@ -281,8 +318,7 @@ class Daemon:
         self._stop.set()
         if self.leases is not None:
             self.leases.halt()  # no lease taken while the bots stop
-            for starting in list(self._starting.values()):
-                starting.join(30)
+        self._starts.close(30)  # accounts still waiting are not started
         threads = [threading.Thread(target=self._stop_bot, args=(bot,), daemon=True)
                    for bot in self.bots]
         for thread in threads:

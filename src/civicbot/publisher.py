@@ -39,8 +39,9 @@ from mastodon import (
 
 from civicbot.drafts import PREVIOUS, VISIBILITIES, Media, PostDraft
 from civicbot.errors import AuthenticationError, MissingAltText, PostRefused, PublishError
+from civicbot.mastodon_plain import plain_get
 from civicbot.publish_priority import ALERT, REPLY, PriorityLock, budget_low, rank
-from civicbot.server import ServerInfo, detect_server
+from civicbot.server import ServerInfo, ServerProbes, detect_server, streaming_url
 from civicbot.splitting import split_text
 from civicbot.state import PostRecord
 from civicbot.text import html_to_text, mastodon_length
@@ -111,6 +112,10 @@ class Publisher:
         self._max_characters: int | None = None
         self._server: ServerInfo | None = None
         self._server_read_at = 0.0
+        #: Shared by the accounts of a daemon: each server is read once for all of them.
+        self.probes: ServerProbes | None = None
+        #: The streaming API's address, from the instance documents (None: not read or none).
+        self.streaming_api: str | None = None
         self._limit_warned = False
         self.sent_count = 0
         self.error_count = 0
@@ -161,8 +166,18 @@ class Publisher:
         return self._server
 
     def _detect_server(self) -> ServerInfo:
+        if self.probes is None:
+            info, self.streaming_api = self._read_server()
+        else:
+            info, self.streaming_api = self.probes.get(str(self.client.api_base_url),
+                                                       self._read_server)
+        return info
+
+    def _read_server(self) -> tuple[ServerInfo, str | None]:
         docs: list[dict[str, Any] | None] = []
-        for read in (lambda: self.client.instance_v2(), lambda: self.client.instance_v1()):
+        client = self.client
+        for read in (lambda: plain_get(client, "/api/v2/instance", public=client.instance_v2),
+                     lambda: plain_get(client, "/api/v1/instance", public=client.instance_v1)):
             try:
                 docs.append(dict(self._call(read)))
             except (PublishError, _PermanentError) as exc:
@@ -176,7 +191,7 @@ class Publisher:
         if info.instance_api == "none":
             self.log.warning("could not read what the server supports; assuming the least "
                              "(pending posts looked up before a resend, local scheduling)")
-        return info
+        return info, streaming_url(docs[0], docs[1])
 
     def _call(self, fn: Callable[[], T], *,
               already_done: Callable[[], T | None] | None = None) -> T:
@@ -510,15 +525,13 @@ class Publisher:
                 self.bot.state.store.mark_failed(self.bot.name, key, error)
                 self.log.error("post refused by the instance", dedup_key=key, error=error)
                 return None
-        # fencing: in a cluster, a daemon that lost the account's lease posts nothing
-        self.bot.state.store.check_lease(self.bot.name)
         try:
             media_ids = [self._upload(m) for m in payload.get("media", [])]
             scheduled_at = payload.get("scheduled_at")
             # a 5xx or a timeout may hide a post made by a server that ignores the key
             already_done = (None if self.server.idempotency
                             else lambda: self._find_quietly(key, payload, in_reply_to))
-            status: dict[str, Any] = dict(self._call(lambda: self.client.status_post(
+            status: dict[str, Any] = dict(self._call(self._fenced(lambda: self.client.status_post(
                 payload["text"],
                 in_reply_to_id=in_reply_to,
                 media_ids=media_ids or None,
@@ -528,7 +541,7 @@ class Publisher:
                 language=payload.get("language"),
                 idempotency_key=key,
                 scheduled_at=datetime.fromisoformat(scheduled_at) if scheduled_at else None,
-            ), already_done=already_done))
+            )), already_done=already_done))
         except _PermanentError as exc:
             self.error_count += 1
             self.bot.state.store.mark_failed(self.bot.name, key, str(exc)[:500])
@@ -558,6 +571,15 @@ class Publisher:
         self.bot.hooks.post_sent(self.bot, draft, status)
         return status
 
+    def _fenced(self, request: Callable[[], T]) -> Callable[[], T]:
+        """``request`` preceded by the fencing check, at every attempt (a retry or a wait for
+        the rate limit may outlast the lease): in a cluster, a daemon that lost the account's
+        lease posts nothing (:class:`~civicbot.errors.LeaseLostError`)."""
+        def attempt() -> T:
+            self.bot.state.store.check_lease(self.bot.name)
+            return request()
+        return attempt
+
     def _upload(self, media: dict[str, Any]) -> str:
         path = Path(media["path"])
         description = media.get("description") or ""
@@ -568,8 +590,8 @@ class Publisher:
         except OSError as exc:
             raise _PermanentError(f"cannot read media {path}: {exc.strerror or exc}") from exc
         mime = _guess_mime(path)
-        uploaded = self._call(lambda: self.client.media_post(
-            data, mime_type=mime, description=description, file_name=path.name))
+        uploaded = self._call(self._fenced(lambda: self.client.media_post(
+            data, mime_type=mime, description=description, file_name=path.name)))
         return str(uploaded["id"])
 
     # -- server-side scheduled statuses ---------------------------------------------------------

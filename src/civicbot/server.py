@@ -13,17 +13,24 @@ differences that silently break bots (observed on real GoToSocial 0.20 and snac 
   polling when the stream fails while REST answers.
 
 :func:`detect_server` reads the instance documents once per start; :class:`ServerInfo` is what
-``bot.server`` returns, logged at start and shown by ``civicbot status``.
+``bot.server`` returns, logged at start and shown by ``civicbot status``. A daemon serving many
+accounts on one server reads its documents once for all of them (:class:`ServerProbes`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, replace
 from typing import Any
+from urllib.parse import urlsplit
 
-__all__ = ["ServerInfo", "detect_server", "server_summary"]
+__all__ = ["ServerInfo", "ServerProbes", "detect_server", "server_summary", "streaming_url"]
+
+#: How long a daemon keeps what a server supports before reading it again for the next start.
+PROBE_TTL = 3600.0
 
 #: Software known to list and cancel the scheduled statuses it holds.
 LISTS_SCHEDULED = frozenset({"mastodon", "gotosocial", "pleroma", "akkoma"})
@@ -87,6 +94,58 @@ def detect_server(instance_v2: Mapping[str, Any] | None,
     info.idempotency = info.software in HONOURS_IDEMPOTENCY
     info.native_scheduling = info.software in LISTS_SCHEDULED
     return info
+
+
+def streaming_url(instance_v2: Mapping[str, Any] | None,
+                  instance_v1: Mapping[str, Any] | None) -> str | None:
+    """The streaming API's address the instance documents give (``urls.streaming_api`` of
+    v1, as Mastodon.py reads it first, else ``configuration.urls.streaming`` of v2)."""
+    for doc, path in ((instance_v1, ("urls", "streaming_api")),
+                      (instance_v2, ("configuration", "urls", "streaming"))):
+        node: Any = doc
+        for key in path:
+            node = node.get(key) if isinstance(node, Mapping) else None
+        if isinstance(node, str) and node:
+            return node
+    return None
+
+
+def streaming_base(url: str, api_base_url: str) -> str | None:
+    """The HTTP base Mastodon.py derives from a streaming address (``wss://h`` ->
+    ``https://h``); None when it would refuse it."""
+    if url == api_base_url:
+        return api_base_url
+    parts = urlsplit(url)
+    scheme = {"wss": "https", "ws": "http", "https": "https", "http": "http"}.get(parts.scheme)
+    return f"{scheme}://{parts.netloc}" if scheme and parts.netloc else None
+
+
+class ServerProbes:
+    """What each server supports, read once per ``api_base_url`` for all the accounts a
+    daemon serves there (hundreds of communes on one instance: one read, not hundreds). A
+    failed read is never kept; a good one for :data:`PROBE_TTL` seconds. Each account gets its
+    own copy (the stream supervisor notes its transport in it)."""
+
+    def __init__(self, ttl: float = PROBE_TTL) -> None:
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self._entries: dict[str, tuple[float, ServerInfo, str | None]] = {}
+
+    def get(self, url: str, read: Callable[[], tuple[ServerInfo, str | None]]
+            ) -> tuple[ServerInfo, str | None]:
+        """``(info, streaming address)`` of the server at ``url``; ``read`` reads them when
+        they are not known (accounts on one server starting together wait for one read)."""
+        with self._lock:
+            lock = self._locks.setdefault(url, threading.Lock())
+        with lock:
+            entry = self._entries.get(url)
+            if entry is not None and time.monotonic() - entry[0] < self.ttl:
+                return replace(entry[1]), entry[2]
+            info, streaming = read()
+            if info.instance_api != "none":
+                self._entries[url] = (time.monotonic(), replace(info), streaming)
+            return info, streaming
 
 
 def _max_characters(doc: Mapping[str, Any]) -> int | None:

@@ -327,6 +327,12 @@ class StateStore(ABC):
     @abstractmethod
     def close(self) -> None: ...
     # cluster (PostgreSQL): see civicbot.state_postgres
+    def kv_get_accounts(self, accounts: list[str], namespace: str, key: str) -> dict[str, Any]:
+        """``kv_get`` of one key for several accounts at once (accounts without it are left
+        out); the daemon reads every account's pause flag this way."""
+        found = {account: self.kv_get(account, namespace, key) for account in accounts}
+        return {account: value for account, value in found.items() if value is not None}
+
     def check_lease(self, account: str) -> None:
         """Raise :class:`~civicbot.errors.LeaseLostError` when this process may no longer
         write or post for ``account`` (another daemon holds its lease); a single-process store

@@ -435,6 +435,11 @@ class PostgresStateStore(StateStore):
                         (account, namespace, key))
         return json.loads(row[0]) if row else None
 
+    def kv_get_accounts(self, accounts: list[str], namespace: str, key: str) -> dict[str, Any]:
+        rows = self._all("SELECT account, value FROM kv WHERE account = ANY(%s) AND namespace=%s"
+                         " AND key=%s", (list(accounts), namespace, key))
+        return {account: json.loads(value) for account, value in rows}
+
     def kv_set(self, account: str, namespace: str, key: str, value: Any) -> None:
         self._exec(account, "INSERT INTO kv (account, namespace, key, value, updated_at) VALUES"
                    " (%s, %s, %s, %s, %s) ON CONFLICT (account, namespace, key) DO UPDATE SET"

@@ -53,6 +53,7 @@ from civicbot.stream_wire import (
     classify_failure,
     notifications_page,
     refused,
+    seed_streaming_base,
 )
 
 if TYPE_CHECKING:
@@ -65,6 +66,11 @@ PAGE = 80
 #: Consecutive streaming failures (REST answering) after which polling takes over.
 FALLBACK_FAILURES = 3
 HEALTH_EVERY = 5.0  # seconds between two saves of the health record (civicbot status)
+#: Longest sleep of a connected stream's supervisor between two looks at its connection: it is
+#: woken at once when the connection ends or the supervisor stops, so this only bounds how
+#: late the watchdog and the health record can be (a WebSocket handle cannot wake it: shorter).
+WATCH_TICK = 1.0
+WATCH_TICK_WEBSOCKET = 0.25
 
 
 class StreamSupervisor:
@@ -92,6 +98,8 @@ class StreamSupervisor:
         self._last_event = float("-inf")
         self._health_saved = clock()
         self._stop = threading.Event()
+        #: Set when the connection ends or the supervisor stops: wakes :meth:`_watch`.
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._holding = False
@@ -121,7 +129,9 @@ class StreamSupervisor:
     def client(self) -> Mastodon:
         """The stream's own Mastodon.py client (not shared with the publisher's thread)."""
         if self._client is None:
-            self._client = self.bot.new_client()
+            client = self.bot.new_client()
+            seed_streaming_base(client, self.bot.publisher.streaming_api)
+            self._client = client
         return self._client
 
     # -- public -------------------------------------------------------------------------------
@@ -135,6 +145,7 @@ class StreamSupervisor:
     def stop(self) -> None:
         """Close the stream without hanging, finish the handler in hand, persist health."""
         self._stop.set()
+        self._wake.set()
         self._close_connection()
         if self._thread is not None:
             self._thread.join(5.0)
@@ -341,6 +352,9 @@ class StreamSupervisor:
             except MastodonError as exc:
                 raise classify_failure(exc) from exc
             self._ws_handle = handle
+            if self._stop.is_set():  # stopped while it opened: stop() may have missed it
+                self._close_connection()
+                raise MastodonNetworkError("stopped while the stream opened")
             client.stream_user(listener, websocket_handle=handle)
             self._activity()
             return
@@ -351,6 +365,8 @@ class StreamSupervisor:
                 client.stream_user(listener, run_async=False, timeout=timeout)
             except BaseException as exc:
                 failure.append(exc)
+            finally:
+                self._wake.set()
 
         reader = threading.Thread(target=read, daemon=True, name=f"civicbot-sse-{self.bot.name}")
         reader.start()
@@ -359,6 +375,7 @@ class StreamSupervisor:
                                           .total_seconds())
         while not listener.connected.wait(0.02):
             if not reader.is_alive() or time.monotonic() > deadline or self._stop.is_set():
+                listener.abandoned = True  # (it may still open: it is closed at once then)
                 if reader.is_alive():
                     abort_response(listener.response)
                 error = failure[0] if failure else MastodonNetworkError("stream did not open")
@@ -389,6 +406,7 @@ class StreamSupervisor:
         caught_up = False
         retry_at = 0.0
         while not self._stop.is_set():
+            self._wake.clear()  # before looking: an end from now on wakes the wait below
             if not caught_up and self.clock() >= retry_at:
                 try:
                     self._catch_up()
@@ -412,7 +430,14 @@ class StreamSupervisor:
                 return
             if self.clock() - self._health_saved > HEALTH_EVERY:
                 self.persist_health()
-            self._stop.wait(min(0.05, watchdog / 4))
+            # sleep until something is due (never a busy poll: hundreds of accounts per daemon)
+            now = self.clock()
+            wait = min(WATCH_TICK if self._ws_handle is None else WATCH_TICK_WEBSOCKET,
+                       watchdog - (now - self._last_activity),
+                       HEALTH_EVERY - (now - self._health_saved))
+            if not caught_up:
+                wait = min(wait, retry_at - now)
+            self._wake.wait(max(0.01, wait))
 
     # -- stream events and catch-up -------------------------------------------------------------
     def _from_stream(self, notification: Any) -> None:

@@ -9,7 +9,6 @@ import random
 import re
 import socket
 import threading
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from mastodon import (
@@ -24,6 +23,8 @@ from requests.exceptions import ChunkedEncodingError, ReadTimeout
 from requests.exceptions import ConnectionError as RequestsConnectionError
 
 from civicbot.errors import AuthenticationError
+from civicbot.mastodon_plain import plain_get
+from civicbot.server import streaming_base
 
 if TYPE_CHECKING:
     from civicbot.stream import StreamSupervisor
@@ -56,12 +57,20 @@ class SupervisedListener(StreamListener):
         self.response: Any = None
         self.connected = threading.Event()
         self.aborted: BaseException | None = None
+        #: Set when the supervisor stopped waiting for this connection to open (it timed out
+        #: or the supervisor stops): a connection that opens afterwards is closed at once.
+        self.abandoned = False
 
     def handle_stream(self, response: Any) -> None:
         """Read server-sent events a chunk at a time (Mastodon.py reads one byte at a time,
         which caps a stream near 100 notifications/s), then parse and dispatch each event
         with Mastodon.py's own parser."""
         self.response = response
+        if self.abandoned or self.supervisor._stop.is_set():
+            # opened after the supervisor gave up on it (or stopped): never read it, or an
+            # orphan stream would live on beside the next one (or after the account left)
+            abort_response(response)
+            return
         self.connected.set()
         self.supervisor._activity()
         event: dict[str, str] = {}
@@ -119,6 +128,23 @@ class SupervisedListener(StreamListener):
 
     def on_abort(self, err: BaseException) -> None:
         self.aborted = err
+        self.supervisor._wake.set()
+
+
+def seed_streaming_base(client: Any, url: str | None) -> None:
+    """Give Mastodon.py the streaming address read from the instance documents at start.
+
+    Before its first stream, each new Mastodon.py client reads ``/api/v2/instance`` and
+    ``/api/v1/instance`` again to find it: two requests per account (a daemon with 500
+    accounts: 1,000 requests at start). Mastodon.py keeps the address in a private attribute
+    and has no public way to set it, so it is set only when that attribute exists and is still
+    empty, with the value Mastodon.py itself would derive; otherwise Mastodon.py reads it as
+    before."""
+    if url is None or getattr(client, "_Mastodon__streaming_base", "missing") is not None:
+        return
+    base = streaming_base(url, str(client.api_base_url))
+    if base is not None:
+        client._Mastodon__streaming_base = base
 
 
 def abort_response(response: Any) -> None:
@@ -170,32 +196,9 @@ _UNREACHABLE = ("connection refused", "failed to establish", "max retries exceed
 
 
 def notifications_page(client: Any, **params: Any) -> list[dict[str, Any]]:
-    """One page of ``GET /api/v1/notifications`` as plain JSON.
-
-    Mastodon.py's own request path is used (authentication, errors, rate limits), but its
-    response object is read directly: building typed entities costs ~5 ms per notification,
-    which would cap a catch-up after an outage near 200 notifications per second.
-    """
-    request = getattr(client, "_Mastodon__api_request", None)
-    if request is not None:
-        query = {k: v for k, v in params.items() if v is not None}
-        response = request("GET", "/api/v1/notifications", query, return_response_object=True)
-        data = response.json()
-        if isinstance(data, list):
-            return [n for n in data if isinstance(n, dict)]
-    # another Mastodon.py layout: the public method, converted to plain JSON
-    return [to_plain(n) for n in client.notifications(**params)]
-
-
-def to_plain(entity: Any) -> Any:
-    """Mastodon.py's typed entity -> plain JSON types (dates as ISO 8601 strings), so that
-    plugins see the same shapes whether a notification came by stream or by REST."""
-    if isinstance(entity, dict):
-        return {str(k): to_plain(v) for k, v in entity.items()}
-    if isinstance(entity, list | tuple):
-        return [to_plain(v) for v in entity]
-    if isinstance(entity, datetime):
-        if entity.tzinfo is None:
-            entity = entity.replace(tzinfo=UTC)
-        return entity.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    return entity
+    """One page of ``GET /api/v1/notifications`` as plain JSON (typed entities cost ~5 ms
+    per notification to build, which would cap a catch-up after an outage near 200
+    notifications per second)."""
+    data = plain_get(client, "/api/v1/notifications", params,
+                     public=lambda: client.notifications(**params))
+    return [n for n in data if isinstance(n, dict)] if isinstance(data, list) else []

@@ -500,3 +500,65 @@ def test_polling_slows_down_when_the_rate_limit_runs_low(civicbot_make_bot):
         assert stream._rate_limited_wait(30.0) == 0.0
         stream._client = SimpleNamespace(ratelimit_remaining=60, ratelimit_limit=300)
         assert stream._rate_limited_wait(30.0) == 30.0
+
+
+@pytest.mark.parametrize("profile", ["mastodon", "gotosocial", "snac"])
+def test_accounts_on_one_server_read_it_once_and_streams_do_not_read_it_again(tmp_path: Path,
+                                                                              profile: str):
+    """A daemon with three accounts on one server reads its instance document once for all
+    of them, and each stream opens without Mastodon.py reading the documents again to find
+    the streaming address (it is seeded from the read at start)."""
+    import yaml
+
+    from civicbot.daemon import Daemon
+
+    with SandboxInstance(profile=profile) as sandbox:
+        config = tmp_path / "civicbot.yaml"
+        config.write_text(yaml.safe_dump({
+            "state": str(tmp_path / "state.sqlite3"), "stream": {"watchdog": "5s"},
+            "accounts": [{"name": f"a{i}", "mastodon": {"api_base_url": sandbox.url,
+                                                        "access_token": sandbox.access_token}}
+                         for i in range(3)]}), encoding="utf-8")
+        daemon = Daemon.from_config(config, load_entry_points=False)
+        try:
+            daemon.start()
+            assert daemon.wait_ready(20), daemon.healthy()
+            reads = Counter(r.path for r in list(sandbox.requests)
+                            if r.path in ("/api/v1/instance", "/api/v2/instance"))
+            assert sum(reads.values()) == (2 if profile == "snac" else 1), reads  # snac: no v2
+            assert {b.publisher.streaming_api for b in daemon.bots} == {sandbox.streaming_url}
+            transports = {b.stream.transport for b in daemon.bots if b.stream is not None}
+            assert transports == {"poll" if profile == "snac" else
+                                  "websocket" if profile == "gotosocial" else "sse"}
+            # each account has a copy of its own (the transport is noted per account)
+            assert len({id(b.server) for b in daemon.bots}) == 3
+        finally:
+            daemon.stop()
+
+
+def test_streaming_address_as_mastodon_py_derives_it():
+    from civicbot.server import streaming_base, streaming_url
+    from civicbot.stream_wire import seed_streaming_base
+
+    assert streaming_url({"configuration": {"urls": {"streaming": "wss://s.example"}}},
+                         None) == "wss://s.example"
+    assert streaming_url({"configuration": {"urls": {"streaming": "wss://v2.example"}}},
+                         {"urls": {"streaming_api": "wss://v1.example"}}) == "wss://v1.example"
+    assert streaming_url({"configuration": {}}, None) is None
+    assert streaming_base("wss://s.example/x", "https://m.example") == "https://s.example"
+    assert streaming_base("ws://127.0.0.1:9", "http://127.0.0.1:8") == "http://127.0.0.1:9"
+    assert streaming_base("https://m.example", "https://m.example") == "https://m.example"
+    assert streaming_base("ftp://s.example", "https://m.example") is None
+
+    client = Mastodon(access_token="t", api_base_url="https://m.example")
+    seed_streaming_base(client, "wss://streaming.m.example")
+    assert client._Mastodon__streaming_base == "https://streaming.m.example"  # type: ignore[attr-defined]
+    seed_streaming_base(client, "wss://other.example")  # set once: never overwritten
+    assert client._Mastodon__streaming_base == "https://streaming.m.example"  # type: ignore[attr-defined]
+
+    class Elsewhere:  # a Mastodon.py without that attribute: left alone
+        api_base_url = "https://m.example"
+
+    other = Elsewhere()
+    seed_streaming_base(other, "wss://streaming.m.example")
+    assert not hasattr(other, "_Mastodon__streaming_base")

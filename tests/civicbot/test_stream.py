@@ -508,3 +508,39 @@ def test_connection_failures_are_classified_by_status_not_by_digits():
         AuthenticationError)
     assert isinstance(classify_failure(MastodonNetworkError(
         "WebSocket streaming connection failed.", "Handshake status 404 Not Found")), Unsupported)
+
+
+def test_a_stream_that_opens_after_the_bot_stopped_is_closed_at_once(tmp_path: Path):
+    """Stopped while its stream was still opening (an account given to another daemon): the
+    connection that opens afterwards is closed at once, never left reading beside the new
+    owner's (it was: the sandbox counted two streams for one account)."""
+    from civicbot import Bot
+
+    with SandboxInstance(heartbeat_interval=0.2) as sandbox:
+        bot = Bot(sandbox.url, access_token=sandbox.access_token,
+                  state=tmp_path / "state.sqlite3")
+        gate, opening = threading.Event(), threading.Event()
+        new_client = bot.new_client
+
+        def slow_to_open_client():  # the stream's client: its stream opens when let through
+            client = new_client()
+            stream_user = client.stream_user
+
+            def held_stream_user(*args, **kwargs):
+                opening.set()
+                gate.wait(10)
+                return stream_user(*args, **kwargs)
+
+            client.stream_user = held_stream_user
+            return client
+
+        bot.new_client = slow_to_open_client  # type: ignore[method-assign]
+        bot.start()
+        assert opening.wait(10)
+        bot.stop()  # gives up on the stream still opening
+        gate.set()  # ... which opens now
+        sandbox.wait_for_stream_connects(1, 10)
+        deadline = time.monotonic() + 10
+        while sandbox.stream_connections and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sandbox.stream_connections == 0

@@ -17,8 +17,8 @@ from typing import Any
 from civicbot.bot import Bot
 from civicbot.hookspecs import hookimpl
 from civicbot.jobs import Job, JobContext, every
+from civicbot.mastodon_plain import to_plain
 from civicbot.state import AccountSnapshot, PostEngagement
-from civicbot.stream_wire import to_plain
 
 JOB_ID = "core.engagement"
 #: Posts younger than this are counted again at every snapshot.
@@ -38,7 +38,7 @@ def _aware(value: Any) -> datetime:
 
 def statuses_page(client: Any, account_id: str, **params: Any) -> list[Mapping[str, Any]]:
     """One page of the account's statuses as plain JSON (Mastodon.py's typed entities cost
-    milliseconds each; see :func:`civicbot.stream_wire.notifications_page`)."""
+    milliseconds each; see :mod:`civicbot.mastodon_plain`)."""
     request = getattr(client, "_Mastodon__api_request", None)
     if request is not None:
         query = {k: v for k, v in params.items() if v is not None}
