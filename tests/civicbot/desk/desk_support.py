@@ -7,7 +7,9 @@ page (Debian's, driven by Playwright), axe-core checks, screenshots for the docs
 from __future__ import annotations
 
 import io
+import os
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,7 +27,10 @@ from civicbot.testing import SandboxInstance
 
 PARIS = ZoneInfo("Europe/Paris")
 ROOT = Path(__file__).resolve().parents[3]
-SHOTS = ROOT / "docs" / "img" / "desk"
+#: Screenshots of the desk's pages: into the docs with CIVICBOT_UPDATE_SCREENSHOTS=1 (to refresh
+#: docs/img/desk), otherwise into a temporary folder (a test run leaves the checkout unchanged).
+SHOTS = (ROOT / "docs" / "img" / "desk" if os.environ.get("CIVICBOT_UPDATE_SCREENSHOTS") == "1"
+         else Path(tempfile.gettempdir()) / "civicbot-desk-screenshots")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
