@@ -20,22 +20,24 @@ def _ics() -> str:
             f"SUMMARY:Fête de la soupe\r\nDTSTART:{tomorrow}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
 
 
-def _bot(civicbot_make_bot: Any, web: FakeWebServer) -> Any:
+def _started(civicbot_make_bot: Any, web: FakeWebServer) -> Any:
+    """A bot with one calendar source, started; its event_digest runtime."""
     web.add("/agenda.ics", _ics(), "text/calendar")
-    return civicbot_make_bot(plugins=[civicbot_event_digest], config={
+    bot = civicbot_make_bot(plugins=[civicbot_event_digest], config={
         "timezone": "Europe/Paris",
         "plugins": {"event_digest": {"sources": [{"name": "Ville",
                                                   "ics": f"{web.url}/agenda.ics"}]}}})
+    bot.start()
+    runtime = civicbot_event_digest.runtime_for(bot)
+    assert runtime is not None
+    return runtime
 
 
 def test_sources_are_loaded_in_the_background_after_the_warm_up_delay(
         civicbot_sandbox: Any, civicbot_make_bot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(civicbot_event_digest, "WARM_UP_DELAY", 0.05)
     with FakeWebServer() as web:
-        bot = _bot(civicbot_make_bot, web)
-        bot.start()
-        runtime = civicbot_event_digest.runtime_for(bot)
-        assert runtime is not None
+        runtime = _started(civicbot_make_bot, web)
         deadline = time.monotonic() + 10
         while runtime.agenda.value is None and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -49,10 +51,7 @@ def test_nothing_is_loaded_before_the_warm_up_delay(
         civicbot_sandbox: Any, civicbot_make_bot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(civicbot_event_digest, "WARM_UP_DELAY", 60.0)
     with FakeWebServer() as web:
-        bot = _bot(civicbot_make_bot, web)
-        bot.start()
+        runtime = _started(civicbot_make_bot, web)
         civicbot_sandbox.wait_for_stream()
-        runtime = civicbot_event_digest.runtime_for(bot)
-        assert runtime is not None
         assert runtime.agenda.value is None and not runtime.agenda.loading
         assert web.requests_to("/agenda.ics") == []
