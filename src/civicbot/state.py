@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from civicbot.errors import StateError
+from civicbot.state_reads import SQLReads
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS posts (
@@ -340,7 +341,7 @@ class StateStore(ABC):
         return None
 
 
-class SQLiteStateStore(StateStore):
+class SQLiteStateStore(SQLReads, StateStore):
     """The default store: one SQLite file in WAL mode (``:memory:`` for dry runs and tests)."""
 
     def __init__(self, path: str | Path) -> None:
@@ -400,11 +401,6 @@ class SQLiteStateStore(StateStore):
         return PostRecord(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6],
                           row[7])
 
-    def get_post(self, account: str, dedup_key: str) -> PostRecord | None:
-        row = self._one(f"SELECT {self._POST_COLS} FROM posts WHERE account=? AND dedup_key=?",
-                        (account, dedup_key))
-        return self._post(row) if row else None
-
     def add_pending(self, account: str, items: list[tuple[str, dict[str, Any]]]) -> None:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
@@ -431,11 +427,6 @@ class SQLiteStateStore(StateStore):
         self._exec("UPDATE posts SET state='failed', error=? WHERE account=? AND dedup_key=?",
                    (error, account, dedup_key))
 
-    def pending_posts(self, account: str) -> list[PostRecord]:
-        rows = self._all(f"SELECT {self._POST_COLS} FROM posts WHERE account=? AND "
-                         "state='pending' ORDER BY seq", (account,))
-        return [self._post(r) for r in rows]
-
     def recent_posts(self, account: str, limit: int = 10, state: str = "sent"
                      ) -> list[PostRecord]:
         rows = self._all(f"SELECT {self._POST_COLS} FROM posts WHERE account=? AND state=?"
@@ -450,19 +441,7 @@ class SQLiteStateStore(StateStore):
                 " dedup_key=? AND state='failed'", (_now(), account, dedup_key))
             return bool(cursor.rowcount)
 
-    def count_posts(self, account: str, state: str | None = None) -> int:
-        if state is None:
-            row = self._one("SELECT COUNT(*) FROM posts WHERE account=?", (account,))
-        else:
-            row = self._one("SELECT COUNT(*) FROM posts WHERE account=? AND state=?",
-                            (account, state))
-        return int(row[0]) if row else 0
-
     # -- notifications ---------------------------------------------------------------------
-    def get_cursor(self, account: str, name: str) -> str | None:
-        row = self._one("SELECT value FROM cursors WHERE account=? AND name=?", (account, name))
-        return str(row[0]) if row else None
-
     def set_cursor(self, account: str, name: str, value: str) -> None:
         self._exec("INSERT INTO cursors (account, name, value, updated_at) VALUES (?, ?, ?, ?)"
                    " ON CONFLICT(account, name) DO UPDATE SET value=excluded.value,"
@@ -486,10 +465,6 @@ class SQLiteStateStore(StateStore):
                 self._rollback()
                 raise
 
-    def notification_seen(self, account: str, notification_id: str) -> bool:
-        return self._one("SELECT 1 FROM seen_notifications WHERE account=? AND "
-                         "notification_id=?", (account, notification_id)) is not None
-
     def prune_seen(self, account: str, before: datetime) -> int:
         with self._lock:
             cursor = self._db.execute(
@@ -498,11 +473,6 @@ class SQLiteStateStore(StateStore):
             return int(cursor.rowcount)
 
     # -- key-value -------------------------------------------------------------------------
-    def kv_get(self, account: str, namespace: str, key: str) -> Any | None:
-        row = self._one("SELECT value FROM kv WHERE account=? AND namespace=? AND key=?",
-                        (account, namespace, key))
-        return json.loads(row[0]) if row else None
-
     def kv_set(self, account: str, namespace: str, key: str, value: Any) -> None:
         self._exec("INSERT INTO kv (account, namespace, key, value, updated_at) VALUES"
                    " (?, ?, ?, ?, ?) ON CONFLICT(account, namespace, key) DO UPDATE SET"
@@ -519,11 +489,6 @@ class SQLiteStateStore(StateStore):
         return {k: json.loads(v) for k, v in rows}
 
     # -- jobs --------------------------------------------------------------------------------
-    def get_job_run(self, account: str, job_id: str) -> tuple[datetime, str] | None:
-        row = self._one("SELECT last_run, outcome FROM job_runs WHERE account=? AND job_id=?",
-                        (account, job_id))
-        return (datetime.fromisoformat(row[0]), str(row[1])) if row else None
-
     def set_job_run(self, account: str, job_id: str, run_time: datetime, outcome: str) -> None:
         self._exec("INSERT INTO job_runs (account, job_id, last_run, outcome, updated_at) VALUES"
                    " (?, ?, ?, ?, ?) ON CONFLICT(account, job_id) DO UPDATE SET"
@@ -545,11 +510,6 @@ class SQLiteStateStore(StateStore):
                 (account, job_id, _utc(run_time), state, json.dumps(drafts, ensure_ascii=False),
                  author, _now(), _now()))
             return int(cursor.lastrowid) if cursor.rowcount and cursor.lastrowid else None
-
-    def get_approval(self, approval_id: int) -> ApprovalRecord | None:
-        row = self._one(f"SELECT {self._APPROVAL_COLS} FROM approvals WHERE id=?",
-                        (approval_id,))
-        return self._approval(row) if row else None
 
     def find_approval(self, account: str, job_id: str, run_time: datetime
                       ) -> ApprovalRecord | None:
@@ -602,11 +562,6 @@ class SQLiteStateStore(StateStore):
         self._exec("INSERT INTO audit (at, who, action, detail) VALUES (?, ?, ?, ?)",
                    (_now(), who, action, detail))
 
-    def audit_entries(self, limit: int = 50) -> list[AuditEntry]:
-        rows = self._all("SELECT at, who, action, detail FROM audit ORDER BY id DESC LIMIT ?",
-                         (limit,))
-        return [AuditEntry(*r) for r in rows]
-
     # -- engagement --------------------------------------------------------------------------
     def sent_posts_since(self, account: str, since: datetime) -> list[PostRecord]:
         rows = self._all(f"SELECT {self._POST_COLS} FROM posts WHERE account=? AND state='sent'"
@@ -645,36 +600,12 @@ class SQLiteStateStore(StateStore):
     _SNAPSHOT_COLS = SNAPSHOT_COLUMNS
     _snapshot = staticmethod(snapshot_from_row)
 
-    def last_snapshot(self, account: str) -> AccountSnapshot | None:
-        row = self._one(f"SELECT {self._SNAPSHOT_COLS} FROM engagement_accounts WHERE"
-                        " account=? ORDER BY day DESC LIMIT 1", (account,))
-        return self._snapshot(row) if row else None
-
-    def snapshots(self, account: str, since: date) -> list[AccountSnapshot]:
-        rows = self._all(f"SELECT {self._SNAPSHOT_COLS} FROM engagement_accounts WHERE"
-                         " account=? AND day >= ? ORDER BY day", (account, since.isoformat()))
-        return [self._snapshot(r) for r in rows]
-
-    def post_engagement(self, account: str, since: datetime) -> list[PostEngagement]:
-        rows = self._all(
-            "SELECT status_id, created_at, url, source, job, favourites, boosts, replies,"
-            " is_reply, counted_on FROM engagement_posts WHERE account=? AND created_at >= ?"
-            " ORDER BY created_at, status_id", (account, since.astimezone(UTC).isoformat()))
-        return [post_engagement_from_row(r) for r in rows]
-
     def add_daily_count(self, account: str, day: date, category: str, name: str,
                         n: int = 1) -> None:
         self._exec("INSERT INTO daily_counts (account, day, category, name, count) VALUES"
                    " (?, ?, ?, ?, ?) ON CONFLICT(account, day, category, name) DO UPDATE SET"
                    " count=daily_counts.count + excluded.count",
                    (account, day.isoformat(), category, name, n))
-
-    def daily_counts(self, account: str, category: str,
-                     since: date) -> list[tuple[date, str, int]]:
-        rows = self._all("SELECT day, name, count FROM daily_counts WHERE account=? AND"
-                         " category=? AND day >= ? ORDER BY day, name",
-                         (account, category, since.isoformat()))
-        return [(date.fromisoformat(r[0]), str(r[1]), int(r[2])) for r in rows]
 
     def prune_engagement(self, account: str, before: date) -> int:
         cutoff = datetime(before.year, before.month, before.day, tzinfo=UTC).isoformat()

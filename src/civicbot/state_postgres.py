@@ -21,6 +21,7 @@ after a long outage kept daemons waiting long after the database was back.)
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -37,14 +38,13 @@ from civicbot.state import (
     SNAPSHOT_COLUMNS,
     AccountSnapshot,
     ApprovalRecord,
-    AuditEntry,
     PostEngagement,
     PostRecord,
     StateStore,
     approval_from_row,
-    post_engagement_from_row,
     snapshot_from_row,
 )
+from civicbot.state_reads import SQLReads
 
 T = TypeVar("T")
 
@@ -251,7 +251,7 @@ class _Connections:
             conn.close()
 
 
-class PostgresStateStore(StateStore):
+class PostgresStateStore(SQLReads, StateStore):
     """The state in a PostgreSQL database; thread-safe (a pool of connections)."""
 
     def __init__(self, url: str, *, password: str | None = None, max_size: int = 16,
@@ -329,6 +329,12 @@ class PostgresStateStore(StateStore):
             self._check(conn, account)
             return fn(conn)
 
+    @staticmethod
+    @functools.lru_cache(maxsize=64)
+    def _sql(sql: str) -> str:
+        """The shared reads (:class:`~civicbot.state_reads.SQLReads`) with psycopg's ``%s``."""
+        return sql.replace("?", "%s")
+
     def _one(self, sql: str, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
         with self._pool.connection() as conn:
             row: tuple[Any, ...] | None = conn.execute(sql.encode(), args).fetchone()
@@ -349,11 +355,6 @@ class PostgresStateStore(StateStore):
         return PostRecord(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5],
                           _iso(row[6]) or "", _iso(row[7]))
 
-    def get_post(self, account: str, dedup_key: str) -> PostRecord | None:
-        row = self._one(f"SELECT {self._POST_COLS} FROM posts WHERE account=%s AND dedup_key=%s",
-                        (account, dedup_key))
-        return self._post(row) if row else None
-
     def add_pending(self, account: str, items: list[tuple[str, dict[str, Any]]]) -> None:
         def insert(conn: psycopg.Connection[Any]) -> None:
             for key, payload in items:
@@ -372,11 +373,6 @@ class PostgresStateStore(StateStore):
         self._exec(account, "UPDATE posts SET state='failed', error=%s WHERE account=%s AND"
                    " dedup_key=%s", (error, account, dedup_key))
 
-    def pending_posts(self, account: str) -> list[PostRecord]:
-        rows = self._all(f"SELECT {self._POST_COLS} FROM posts WHERE account=%s AND "
-                         "state='pending' ORDER BY seq", (account,))
-        return [self._post(r) for r in rows]
-
     def recent_posts(self, account: str, limit: int = 10, state: str = "sent"
                      ) -> list[PostRecord]:
         rows = self._all(f"SELECT {self._POST_COLS} FROM posts WHERE account=%s AND"
@@ -389,23 +385,10 @@ class PostgresStateStore(StateStore):
                                " created_at=%s WHERE account=%s AND dedup_key=%s AND"
                                " state='failed'", (_now(), account, dedup_key)))
 
-    def count_posts(self, account: str, state: str | None = None) -> int:
-        if state is None:
-            row = self._one("SELECT COUNT(*) FROM posts WHERE account=%s", (account,))
-        else:
-            row = self._one("SELECT COUNT(*) FROM posts WHERE account=%s AND state=%s",
-                            (account, state))
-        return int(row[0]) if row else 0
-
     # -- notifications ------------------------------------------------------------------------
     _SET_CURSOR = ("INSERT INTO cursors (account, name, value, updated_at) VALUES"
                    " (%s, %s, %s, %s) ON CONFLICT (account, name) DO UPDATE SET"
                    " value=excluded.value, updated_at=excluded.updated_at")
-
-    def get_cursor(self, account: str, name: str) -> str | None:
-        row = self._one("SELECT value FROM cursors WHERE account=%s AND name=%s",
-                        (account, name))
-        return str(row[0]) if row else None
 
     def set_cursor(self, account: str, name: str, value: str) -> None:
         self._exec(account, self._SET_CURSOR, (account, name, value, _now()))
@@ -421,20 +404,11 @@ class PostgresStateStore(StateStore):
 
         self._write(account, record)
 
-    def notification_seen(self, account: str, notification_id: str) -> bool:
-        return self._one("SELECT 1 FROM seen_notifications WHERE account=%s AND "
-                         "notification_id=%s", (account, notification_id)) is not None
-
     def prune_seen(self, account: str, before: datetime) -> int:
         return self._exec(account, "DELETE FROM seen_notifications WHERE account=%s AND"
                           " handled_at < %s", (account, before.astimezone(UTC)))
 
     # -- key-value ----------------------------------------------------------------------------
-    def kv_get(self, account: str, namespace: str, key: str) -> Any | None:
-        row = self._one("SELECT value FROM kv WHERE account=%s AND namespace=%s AND key=%s",
-                        (account, namespace, key))
-        return json.loads(row[0]) if row else None
-
     def kv_get_accounts(self, accounts: list[str], namespace: str, key: str) -> dict[str, Any]:
         rows = self._all("SELECT account, value FROM kv WHERE account = ANY(%s) AND namespace=%s"
                          " AND key=%s", (list(accounts), namespace, key))
@@ -456,11 +430,6 @@ class PostgresStateStore(StateStore):
         return {k: json.loads(v) for k, v in rows}
 
     # -- jobs ---------------------------------------------------------------------------------
-    def get_job_run(self, account: str, job_id: str) -> tuple[datetime, str] | None:
-        row = self._one("SELECT last_run, outcome FROM job_runs WHERE account=%s AND"
-                        " job_id=%s", (account, job_id))
-        return (datetime.fromisoformat(row[0]), str(row[1])) if row else None
-
     def set_job_run(self, account: str, job_id: str, run_time: datetime, outcome: str) -> None:
         self._exec(account, "INSERT INTO job_runs (account, job_id, last_run, outcome,"
                    " updated_at) VALUES (%s, %s, %s, %s, %s) ON CONFLICT (account, job_id)"
@@ -487,11 +456,6 @@ class PostgresStateStore(StateStore):
             return int(row[0]) if row else None
 
         return self._write(account, insert)
-
-    def get_approval(self, approval_id: int) -> ApprovalRecord | None:
-        row = self._one(f"SELECT {self._APPROVAL_COLS} FROM approvals WHERE id=%s",
-                        (approval_id,))
-        return self._approval(row) if row else None
 
     def find_approval(self, account: str, job_id: str, run_time: datetime
                       ) -> ApprovalRecord | None:
@@ -575,36 +539,12 @@ class PostgresStateStore(StateStore):
     _SNAPSHOT_COLS = SNAPSHOT_COLUMNS
     _snapshot = staticmethod(snapshot_from_row)
 
-    def last_snapshot(self, account: str) -> AccountSnapshot | None:
-        row = self._one(f"SELECT {self._SNAPSHOT_COLS} FROM engagement_accounts WHERE"
-                        " account=%s ORDER BY day DESC LIMIT 1", (account,))
-        return self._snapshot(row) if row else None
-
-    def snapshots(self, account: str, since: date) -> list[AccountSnapshot]:
-        rows = self._all(f"SELECT {self._SNAPSHOT_COLS} FROM engagement_accounts WHERE"
-                         " account=%s AND day >= %s ORDER BY day", (account, since.isoformat()))
-        return [self._snapshot(r) for r in rows]
-
-    def post_engagement(self, account: str, since: datetime) -> list[PostEngagement]:
-        rows = self._all(
-            "SELECT status_id, created_at, url, source, job, favourites, boosts, replies,"
-            " is_reply, counted_on FROM engagement_posts WHERE account=%s AND created_at >= %s"
-            " ORDER BY created_at, status_id", (account, since.astimezone(UTC).isoformat()))
-        return [post_engagement_from_row(r) for r in rows]
-
     def add_daily_count(self, account: str, day: date, category: str, name: str,
                         n: int = 1) -> None:
         self._exec(account, "INSERT INTO daily_counts (account, day, category, name, count)"
                    " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (account, day, category, name)"
                    " DO UPDATE SET count=daily_counts.count + excluded.count",
                    (account, day.isoformat(), category, name, n))
-
-    def daily_counts(self, account: str, category: str,
-                     since: date) -> list[tuple[date, str, int]]:
-        rows = self._all("SELECT day, name, count FROM daily_counts WHERE account=%s AND"
-                         " category=%s AND day >= %s ORDER BY day, name",
-                         (account, category, since.isoformat()))
-        return [(date.fromisoformat(r[0]), str(r[1]), int(r[2])) for r in rows]
 
     def prune_engagement(self, account: str, before: date) -> int:
         cutoff = datetime(before.year, before.month, before.day, tzinfo=UTC).isoformat()
@@ -624,11 +564,6 @@ class PostgresStateStore(StateStore):
         with self._pool.connection() as conn:
             conn.execute("INSERT INTO audit (at, who, action, detail) VALUES (%s, %s, %s, %s)",
                          (_now().isoformat(), who, action, detail))
-
-    def audit_entries(self, limit: int = 50) -> list[AuditEntry]:
-        rows = self._all("SELECT at, who, action, detail FROM audit ORDER BY id DESC LIMIT %s",
-                         (limit,))
-        return [AuditEntry(*r) for r in rows]
 
     def close(self) -> None:
         self._pool.close()
